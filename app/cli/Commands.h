@@ -1,0 +1,19 @@
+#pragma once
+// The subcommands of thoughtbench-cli. Each returns the process exit code and throws InputError
+// for bad input (main prints it as one line and exits with 2).
+#include "app/cli/CliArguments.h"
+
+namespace tb::cli {
+
+int runCommand(const CliArguments& args);      // run --task T --algorithm A ...
+int resumeCommand(const CliArguments& args);   // resume RUN
+int listCommand(const CliArguments& args);     // list tasks|algorithms|runs|params
+int showCommand(const CliArguments& args);     // show RUN
+int metricsCommand(const CliArguments& args);  // metrics RUN
+int samplesCommand(const CliArguments& args);  // samples RUN
+int benchCommand(const CliArguments& args);    // bench rollout|train-step
+
+// The workspace named by --db, or the default one.
+std::string workspacePath(const CliArguments& args);
+
+}  // namespace tb::cli

@@ -1,0 +1,53 @@
+// thoughtbench-cli: the workbench's engine, headless. Dispatches to app/cli/*Command.cpp.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app/cli/Commands.h"
+#include "core/Error.h"
+
+namespace {
+
+const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
+
+  run --task T --algorithm A [--iterations N] [--seed S] [--set key=value]... [--config F] [--name N] [--db PATH]
+  resume RUN                         continue an interrupted or cancelled run from its last checkpoint
+  list tasks|algorithms|runs|params [--task T --algorithm A] [--json]
+  show RUN [--json]                  a run's status, latest metrics and config
+  metrics RUN [--json|--csv] [--name METRIC]
+  samples RUN [--iteration N] [--limit N] [--json]
+  bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
+                            --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
+
+Default workspace: $THOUGHTBENCH_WORKSPACE or ~/.local/share/thoughtbench/workspace.sqlite (--db overrides).
+Parameters: `thoughtbench-cli list params` shows every key with its default, range and help.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tb::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet"});
+    if (command == "run") return runCommand(args);
+    if (command == "resume") return resumeCommand(args);
+    if (command == "list") return listCommand(args);
+    if (command == "show") return showCommand(args);
+    if (command == "metrics") return metricsCommand(args);
+    if (command == "samples") return samplesCommand(args);
+    if (command == "bench") return benchCommand(args);
+    std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const tb::InputError& e) {
+    std::fprintf(stderr, "thoughtbench-cli %s: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "thoughtbench-cli %s: internal error: %s\n", command.c_str(), e.what());
+    return 3;
+  }
+}

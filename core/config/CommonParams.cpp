@@ -1,0 +1,49 @@
+// The common run parameters with their defaults, ranges and help texts.
+#include "core/config/CommonParams.h"
+
+namespace tb {
+
+std::vector<ParamSpec> commonParams() {
+  using P = ParamSpec;
+  return {
+      P::text("run.name", "", "Display name of the run; empty = '<algorithm>-<task>-s<seed>'"),
+      P::text("run.experiment", "", "Experiment the run belongs to (free text used for grouping)"),
+      P::integer("run.seed", 0, 0, 2147483647, "Seed of model initialisation, sampling and problem order"),
+      P::integer("run.iterations", 30, 1, 10000000, "Training iterations (rollout + update each)"),
+      P::integer("run.threads", 0, 0, 1024, "LibTorch intra-op threads; 0 = all cores of the machine"),
+      P::integer("run.checkpoint_every", 10, 0, 10000000,
+                 "Write a checkpoint (model, optimiser, RNG) every N iterations; 0 = only at the end"),
+      P::integer("run.samples_logged", 16, 0, 4096,
+                 "Completions stored per iteration (whole groups, first prompts first)"),
+      P::integer("model.d_model", 128, 16, 4096, "Width of the policy transformer"),
+      P::integer("model.layers", 4, 1, 64, "Decoder layers of the policy transformer"),
+      P::integer("model.heads", 4, 1, 64, "Attention heads per layer (must divide model.d_model)"),
+      P::integer("model.context", 160, 16, 16384,
+                 "Longest sequence (prompt + completion) in tokens the model accepts"),
+      P::integer("rollout.prompts", 8, 1, 65536, "Prompts (problems) per iteration"),
+      P::integer("rollout.group_size", 8, 1, 4096, "Completions sampled per prompt (G)"),
+      P::real("rollout.temperature", 1.0, 0.01, 10.0,
+              "Sampling temperature; log-probs for the loss use the same temperature (as verl)"),
+      P::real("rollout.top_p", 1.0, 0.01, 1.0, "Nucleus sampling mass; 1 = full distribution"),
+      P::integer("rollout.max_new_tokens", 96, 1, 16384, "Completion length limit in tokens (L_max)"),
+      P::real("train.lr", 1e-4, 0.0, 1.0, "AdamW learning rate of the policy update"),
+      P::real("train.weight_decay", 0.0, 0.0, 10.0, "AdamW decoupled weight decay"),
+      P::real("train.grad_clip", 1.0, 0.0, 1e6, "Clip the global gradient norm to this; 0 = off"),
+      P::integer("train.epochs", 1, 1, 64, "Passes over each rollout batch (old policy kept for ratios)"),
+      P::integer("train.minibatches", 1, 1, 4096, "Optimizer steps per pass over the rollout batch"),
+      P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
+      P::integer("warmstart.demonstrations", 256, 0, 1000000,
+                 "Solver demonstrations on training problems for supervised warm start; 0 = no warm start"),
+      P::integer("warmstart.steps", 300, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
+      P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
+      P::real("warmstart.lr", 1e-3, 0.0, 1.0, "AdamW learning rate of the warm start"),
+      P::integer("eval.every", 10, 0, 10000000,
+                 "Evaluate on the test split every N iterations (and at the end); 0 = never"),
+      P::integer("eval.problems", 50, 1, 1000000, "Test problems per evaluation"),
+      P::integer("eval.samples", 8, 1, 4096, "Completions per test problem (n of pass@k)"),
+      P::integer("eval.k", 8, 1, 4096, "k of the logged eval/pass@k (unbiased estimator, k <= eval.samples)"),
+      P::real("eval.temperature", 1.0, 0.01, 10.0, "Sampling temperature during evaluation"),
+  };
+}
+
+}  // namespace tb

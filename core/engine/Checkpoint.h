@@ -1,0 +1,29 @@
+#pragma once
+// Checkpoints of a run: model, optimiser, random states and the iteration, written to a temporary
+// file and renamed into place so a crash never leaves a half-written checkpoint.
+#include <torch/torch.h>
+
+#include <random>
+#include <string>
+
+#include "core/model/GptPolicy.h"
+
+namespace tb {
+
+struct TrainingState {
+  int iteration = -1;          // last completed iteration
+  std::mt19937_64* rng = nullptr;
+  torch::Generator* generator = nullptr;
+};
+
+void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+                    const TrainingState& state);
+// Restores into existing objects; throws InputError naming the file when it is unreadable or was
+// written for a model of another shape. Returns the iteration stored.
+int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+                   const TrainingState& state);
+
+void saveModel(const std::string& path, GptPolicy& policy);
+void loadModel(const std::string& path, GptPolicy& policy);
+
+}  // namespace tb

@@ -1,0 +1,82 @@
+#pragma once
+// The training loop of one run (see docs/ARCHITECTURE.md, "Data flow of one run"):
+//   warm start (supervised fine-tuning on solver demonstrations; the result is the frozen
+//   reference policy), then per iteration: pick prompts -> sample G completions each with the
+//   KV-cached sampler -> verify -> shape rewards -> advantages -> epochs x minibatches of the
+//   algorithm's loss with AdamW -> metrics and samples to the store in one transaction.
+// Periodic evaluation on the test split (accuracy, unbiased pass@k) and atomic checkpoints; a run
+// with a checkpoint continues from it, bit-identically to an uninterrupted run.
+#include <torch/torch.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/algorithms/Algorithm.h"
+#include "core/config/RunConfig.h"
+#include "core/engine/RunControl.h"
+#include "core/engine/RunListener.h"
+#include "core/model/GptPolicy.h"
+#include "core/rollout/Sampler.h"
+#include "core/tasks/Task.h"
+#include "core/text/CharTokenizer.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tb {
+
+class TrainingSession {
+ public:
+  TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config, RunControl& control,
+                  RunListener* listener, std::shared_ptr<spdlog::logger> log);
+  // Trains to the end; returns Finished or Cancelled. Throws on errors (the engine stores them).
+  RunStatus run();
+
+  GptPolicy& policy() { return policy_; }
+  const CharTokenizer& tokenizer() const { return tokenizer_; }
+
+ private:
+  struct Rollout {
+    std::vector<const Problem*> problems;      // one per group
+    std::vector<std::vector<int>> promptIds;   // one per completion
+    std::vector<std::vector<int>> completionIds;
+    std::vector<std::string> completions;
+    std::vector<Verdict> verdicts;
+    std::vector<int> lengths;
+  };
+
+  void warmStart();
+  Rollout sampleGroups(const std::vector<const Problem*>& problems, int groupSize, double temperature,
+                       torch::Generator& generator);
+  void iterate(int iteration);
+  void evaluate(int iteration);
+  void checkpoint(int iteration);
+  bool waitIfPaused();
+  std::vector<const Problem*> pickProblems(int count);
+  void copyPolicyInto(GptPolicy& target);
+  void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
+                     std::vector<SampleRecord> samples, bool countsAsIteration);
+
+  RunStore& store_;
+  std::int64_t runId_;
+  const RunConfig& config_;
+  RunControl& control_;
+  RunListener* listener_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  std::unique_ptr<Task> task_;
+  CharTokenizer tokenizer_;
+  GptPolicy policy_{nullptr};
+  GptPolicy reference_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<Algorithm> algorithm_;
+  std::mt19937_64 rng_;
+  torch::Generator generator_;
+  double startTime_ = 0;
+  int iterations_ = 0;
+};
+
+}  // namespace tb

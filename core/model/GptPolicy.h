@@ -1,0 +1,80 @@
+#pragma once
+// The built-in policy: a small GPT-style decoder (pre-LayerNorm blocks, learned positions, GELU
+// MLP; Radford et al. 2019) with a key/value cache for sampling. Sequences are left-padded:
+// `valid` marks real tokens, positions count real tokens only, and padded keys are masked out.
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace tb {
+
+struct GptConfig {
+  int vocabSize = 64;
+  int dModel = 128;
+  int layers = 4;
+  int heads = 4;
+  int context = 160;
+};
+
+// Pre-allocated keys and values of every layer: [batch, heads, context, head_dim]. `valid`
+// [batch, context] marks cached positions that are real tokens (not padding).
+struct KvCache {
+  std::vector<torch::Tensor> keys, values;
+  torch::Tensor valid;
+  int length = 0;
+};
+
+class CausalSelfAttentionImpl : public torch::nn::Module {
+ public:
+  CausalSelfAttentionImpl(int dModel, int heads);
+  // x [B,T,D]; attendMask [B,1,T,S] bool (true = may attend); with a cache, S = cached + T.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attendMask,
+                        KvCache* cache, int layer);
+
+ private:
+  int heads_;
+  torch::nn::Linear qkv_{nullptr}, proj_{nullptr};
+};
+TORCH_MODULE(CausalSelfAttention);
+
+class DecoderBlockImpl : public torch::nn::Module {
+ public:
+  DecoderBlockImpl(int dModel, int heads);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attendMask, KvCache* cache,
+                        int layer);
+
+ private:
+  torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
+  CausalSelfAttention attn_{nullptr};
+  torch::nn::Linear fc_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(DecoderBlock);
+
+class GptPolicyImpl : public torch::nn::Module {
+ public:
+  explicit GptPolicyImpl(const GptConfig& config);
+  const GptConfig& config() const { return config_; }
+
+  // Whole-sequence forward for training: tokens and valid [B,T] -> logits [B,T,V].
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& valid);
+
+  // Incremental forward: appends tokens [B,T] (valid [B,T]) to the cache, returns logits [B,T,V].
+  torch::Tensor forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache);
+  KvCache makeCache(int batch, torch::Device device) const;
+
+  int64_t parameterCount();
+
+ private:
+  torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& positions);
+  GptConfig config_;
+  torch::nn::Embedding tokenEmbedding_{nullptr}, positionEmbedding_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm lnFinal_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+TORCH_MODULE(GptPolicy);
+
+// Positions of left-padded rows: number of valid tokens before each position.
+torch::Tensor positionsFromValid(const torch::Tensor& valid, int offset = 0);
+
+}  // namespace tb

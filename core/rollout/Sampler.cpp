@@ -1,0 +1,146 @@
+// Sampler: KV-cached batched generation and completion scoring.
+#include "core/rollout/Sampler.h"
+
+#include "core/Error.h"
+
+namespace tb {
+
+int64_t RolloutBatch::generatedTokens() const {
+  int64_t n = 0;
+  for (int l : lengths) n += l;
+  return n;
+}
+
+std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector<int>>& prompts, int padId) {
+  size_t P = 0;
+  for (const auto& p : prompts) P = std::max(P, p.size());
+  const auto N = static_cast<int64_t>(prompts.size());
+  auto tokens = torch::full({N, static_cast<int64_t>(P)}, padId, torch::kLong);
+  auto valid = torch::zeros({N, static_cast<int64_t>(P)}, torch::kBool);
+  auto t = tokens.accessor<int64_t, 2>();
+  auto v = valid.accessor<bool, 2>();
+  for (int64_t i = 0; i < N; ++i) {
+    const auto& p = prompts[i];
+    const size_t offset = P - p.size();
+    for (size_t j = 0; j < p.size(); ++j) {
+      t[i][offset + j] = p[j];
+      v[i][offset + j] = true;
+    }
+  }
+  return {tokens, valid};
+}
+
+namespace {
+
+// Samples one token per row from logits [N,V] (already divided by temperature) with top-p.
+torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Generator& generator) {
+  auto probs = torch::softmax(logits, -1);
+  if (topP < 1.0) {
+    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+    auto cumulative = sorted.cumsum(-1);
+    // Keep the smallest prefix whose mass reaches top_p (the first token always stays).
+    auto drop = (cumulative - sorted) >= topP;
+    sorted = sorted.masked_fill(drop, 0.0);
+    probs = torch::zeros_like(probs).scatter(-1, order, sorted);
+  }
+  return torch::multinomial(probs, 1, /*replacement=*/false, generator).squeeze(1);
+}
+
+}  // namespace
+
+RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
+                               const SamplingOptions& options, torch::Generator& generator) {
+  torch::NoGradGuard noGrad;
+  TB_CHECK(!prompts.empty(), "no prompts to sample from");
+  const auto N = static_cast<int64_t>(prompts.size());
+  const int L = options.maxNewTokens;
+  auto [promptTokens, promptValid] = padPrompts(prompts, options.padId);
+  const int P = static_cast<int>(promptTokens.size(1));
+  if (P + L > policy->config().context)
+    failInput("prompt of ", P, " tokens + rollout.max_new_tokens = ", L, " exceeds model.context = ",
+              policy->config().context);
+
+  KvCache cache = policy->makeCache(static_cast<int>(N), torch::kCPU);
+  auto logits = policy->forwardCached(promptTokens, promptValid, cache).select(1, P - 1);
+
+  auto completion = torch::full({N, L}, options.padId, torch::kLong);
+  auto mask = torch::zeros({N, L}, torch::kFloat);
+  auto logprobs = torch::zeros({N, L}, torch::kFloat);
+  auto entropies = torch::zeros({N, L}, torch::kFloat);
+  auto alive = torch::ones({N}, torch::kBool);
+  const double invT = 1.0 / options.temperature;
+
+  for (int step = 0; step < L; ++step) {
+    auto scaled = logits * invT;
+    auto logp = torch::log_softmax(scaled, -1);
+    auto token = sampleTokens(scaled, options.topP, generator);
+    token = torch::where(alive, token, torch::full_like(token, options.padId));
+    auto aliveF = alive.to(torch::kFloat);
+    completion.select(1, step).copy_(token);
+    mask.select(1, step).copy_(aliveF);
+    logprobs.select(1, step).copy_(logp.gather(1, token.unsqueeze(1)).squeeze(1) * aliveF);
+    entropies.select(1, step).copy_(-(logp.exp() * logp).sum(-1) * aliveF);
+    alive = alive & (token != options.eosId);
+    if (!alive.any().item<bool>() || step + 1 == L) break;
+    logits = policy->forwardCached(token.unsqueeze(1), alive.unsqueeze(1), cache).select(1, 0);
+  }
+
+  RolloutBatch batch;
+  batch.tokens = torch::cat({promptTokens, completion}, 1);
+  batch.valid = torch::cat({promptValid, mask.to(torch::kBool)}, 1);
+  batch.completionMask = mask;
+  batch.logprobs = logprobs;
+  batch.entropies = entropies;
+  batch.promptLength = P;
+  auto lengths = mask.sum(1);
+  auto c = completion.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < N; ++i) {
+    const int len = static_cast<int>(lengths[i].item<float>());
+    batch.lengths.push_back(len);
+    batch.finished.push_back(len > 0 && c[i][len - 1] == options.eosId);
+  }
+  return batch;
+}
+
+RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,
+                       const std::vector<std::vector<int>>& completions, int padId) {
+  TB_CHECK(prompts.size() == completions.size(), prompts.size(), " vs ", completions.size());
+  auto [promptTokens, promptValid] = padPrompts(prompts, padId);
+  size_t L = 1;
+  for (const auto& c : completions) L = std::max(L, c.size());
+  const auto N = static_cast<int64_t>(prompts.size());
+  auto completion = torch::full({N, static_cast<int64_t>(L)}, padId, torch::kLong);
+  auto mask = torch::zeros({N, static_cast<int64_t>(L)}, torch::kFloat);
+  auto c = completion.accessor<int64_t, 2>();
+  auto m = mask.accessor<float, 2>();
+  RolloutBatch batch;
+  for (int64_t i = 0; i < N; ++i) {
+    for (size_t j = 0; j < completions[i].size(); ++j) {
+      c[i][j] = completions[i][j];
+      m[i][j] = 1.0f;
+    }
+    batch.lengths.push_back(static_cast<int>(completions[i].size()));
+    batch.finished.push_back(true);
+  }
+  batch.tokens = torch::cat({promptTokens, completion}, 1);
+  batch.valid = torch::cat({promptValid, mask.to(torch::kBool)}, 1);
+  batch.completionMask = mask;
+  batch.promptLength = static_cast<int>(promptTokens.size(1));
+  return batch;
+}
+
+TokenScores scoreCompletions(GptPolicy& policy, const RolloutBatch& batch, double temperature) {
+  const int P = batch.promptLength;
+  const auto L = batch.completionMask.size(1);
+  auto logits = policy->forward(batch.tokens, batch.valid);
+  // Logits at position t predict token t+1: completion token j is predicted at P-1+j.
+  auto predicting = logits.narrow(1, P - 1, L) / temperature;
+  auto logp = torch::log_softmax(predicting, -1);
+  auto targets = batch.tokens.narrow(1, P, L);
+  TokenScores scores;
+  scores.logprobs = logp.gather(2, targets.unsqueeze(2)).squeeze(2) * batch.completionMask;
+  scores.entropies = -(logp.exp() * logp).sum(-1) * batch.completionMask;
+  return scores;
+}
+
+}  // namespace tb

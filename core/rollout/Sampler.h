@@ -1,0 +1,55 @@
+#pragma once
+// Batched sampling with a KV cache: prompts are left-padded into one batch, prefilled once, then
+// decoded one token per step for every row until each row emits <eos> or reaches the limit.
+// Returns tokens with per-token log-probs and full-vocabulary entropies of the sampling
+// distribution (logits / temperature, before top-p truncation, as TRL and verl report them).
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/model/GptPolicy.h"
+
+namespace tb {
+
+struct SamplingOptions {
+  double temperature = 1.0;
+  double topP = 1.0;
+  int maxNewTokens = 64;
+  int padId = 0;
+  int eosId = 2;
+};
+
+// A batch of sequences [N, P + L]: left-padded prompts (P columns) followed by completions (L
+// columns, padded after <eos>). Everything the update needs without resampling.
+struct RolloutBatch {
+  torch::Tensor tokens;          // [N, P+L] int64
+  torch::Tensor valid;           // [N, P+L] bool, real tokens (prompt and completion)
+  torch::Tensor completionMask;  // [N, L] float, 1 for generated tokens including <eos>
+  torch::Tensor logprobs;        // [N, L] float, sampling log-probs (0 where masked)
+  torch::Tensor entropies;       // [N, L] float
+  int promptLength = 0;          // P
+  std::vector<int> lengths;      // generated tokens per row (including <eos>)
+  std::vector<bool> finished;    // row ended with <eos> (false = hit the limit)
+  int64_t generatedTokens() const;
+};
+
+// Left-pads prompts into [N, P] tokens and valid.
+std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector<int>>& prompts, int padId);
+
+RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
+                               const SamplingOptions& options, torch::Generator& generator);
+
+// Builds a batch from given prompts and completions (supervised targets, or replay): completions
+// are token ids ending in <eos>. logprobs/entropies are left undefined.
+RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,
+                       const std::vector<std::vector<int>>& completions, int padId);
+
+// Log-probs of the completion tokens and full-vocabulary entropies under `policy`, with logits
+// divided by `temperature`: both [N, L]. Differentiable.
+struct TokenScores {
+  torch::Tensor logprobs;
+  torch::Tensor entropies;
+};
+TokenScores scoreCompletions(GptPolicy& policy, const RolloutBatch& batch, double temperature);
+
+}  // namespace tb

@@ -1,0 +1,35 @@
+#pragma once
+// Character-level tokenizer for the small built-in policies: ids 0..2 are <pad>, <bos>, <eos>,
+// then one id per character of the task's alphabet (sorted, unique). Characters outside the
+// alphabet are an InputError when encoding prompts; generated ids always decode.
+#include <string>
+#include <vector>
+
+namespace tb {
+
+class CharTokenizer {
+ public:
+  static constexpr int kPad = 0;
+  static constexpr int kBos = 1;
+  static constexpr int kEos = 2;
+  static constexpr int kFirstChar = 3;
+
+  explicit CharTokenizer(const std::string& alphabet);
+
+  int vocabSize() const { return kFirstChar + static_cast<int>(chars_.size()); }
+  const std::string& alphabet() const { return chars_; }
+  // <bos> followed by the characters of `text`.
+  std::vector<int> encodePrompt(const std::string& text) const;
+  // Characters of `text` followed by <eos> (supervised targets).
+  std::vector<int> encodeCompletion(const std::string& text) const;
+  // Text of ids up to the first <eos>; <pad>/<bos> are skipped.
+  std::string decode(const std::vector<int>& ids) const;
+  std::string decode(const int64_t* ids, int count) const;
+
+ private:
+  int idOf(char c) const;
+  std::string chars_;
+  int lookup_[256];
+};
+
+}  // namespace tb

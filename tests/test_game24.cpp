@@ -1,0 +1,481 @@
+// Unit tests of the Game of 24: exact rationals, the step checker's verdicts and reasons, the
+// expression evaluator, the solver on every bundled puzzle, the CSV loader's error messages, the
+// task's seeded split and its registration.
+#include <QtTest>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "core/Error.h"
+#include "core/algorithms/AlgorithmInfo.h"
+#include "core/config/RunConfig.h"
+#include "core/tasks/Game24.h"
+#include "core/tasks/Game24Task.h"
+#include "core/tasks/Rational.h"
+
+using tb::Rational;
+
+// A schema needs an algorithm; the real ones live in tb_core (LibTorch), which this test avoids.
+TB_REGISTER_ALGORITHM(game24TestAlgorithm, tb::AlgorithmInfo{
+    "game24-test-algo", "Test algorithm", "none", "nothing", {}, {}, nullptr});
+
+namespace {
+
+const char* kDocumentedExample =
+    "13-9=4 (left: 4 4 10)\n"
+    "10-4=6 (left: 4 6)\n"
+    "4*6=24 (left: 24)\n"
+    "Answer: (13-9)*(10-4)=24";
+
+std::vector<int> numbersFrom(const QString& text) {
+  std::vector<int> out;
+  for (const QString& part : text.split(' ', Qt::SkipEmptyParts)) out.push_back(part.toInt());
+  return out;
+}
+
+QString inputErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const tb::InputError& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+std::set<std::string> idsOf(const std::vector<tb::Problem>& problems) {
+  std::set<std::string> ids;
+  for (const auto& p : problems) ids.insert(p.id);
+  return ids;
+}
+
+}  // namespace
+
+class TestGame24 : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void rationalNormalisesAndComputesExactly() {
+    const Rational half(2, -4);
+    QCOMPARE(half.num(), -1LL);
+    QCOMPARE(half.den(), 2LL);
+    QVERIFY(!half.isInteger());
+    QCOMPARE(Rational(6, 3), Rational(2));
+    QVERIFY(Rational(6, 3).isInteger());
+    QCOMPARE(Rational(0, -5).den(), 1LL);
+
+    QCOMPARE(Rational(1, 3) + Rational(1, 6), Rational(1, 2));
+    QCOMPARE(Rational(5) - Rational(1, 5), Rational(24, 5));
+    QCOMPARE(Rational(24, 5) * Rational(5), Rational(24));
+    QCOMPARE(*Rational(8).dividedBy(Rational(1, 3)), Rational(24));
+    QVERIFY(!Rational(8).dividedBy(Rational(0)).has_value());
+    QVERIFY(Rational(1, 3) < Rational(1, 2));
+    QVERIFY(Rational(-1, 2) < Rational(0));
+    QVERIFY(Rational(7, 2) > Rational(3));
+
+    QVERIFY_THROWS_EXCEPTION(tb::InternalError, Rational(1, 0));
+    // Overflow throws instead of wrapping; tryApply reports it as nullopt for untrusted input.
+    const Rational big(LLONG_MAX);
+    QVERIFY_THROWS_EXCEPTION(tb::InternalError, big * Rational(2));
+    QVERIFY_THROWS_EXCEPTION(tb::InternalError, big + Rational(1));
+    QVERIFY_THROWS_EXCEPTION(tb::InternalError, Rational(LLONG_MIN) - Rational(1));
+    QVERIFY(!Rational::tryApply('*', big, big).has_value());
+    QCOMPARE(*Rational::tryApply('-', big, big), Rational(0));
+    // Large operands whose exact result fits are fine thanks to the 128-bit intermediates.
+    QCOMPARE(Rational(LLONG_MAX, 3) * Rational(3, LLONG_MAX), Rational(1));
+    QCOMPARE(*Rational::tryApply('/', Rational(3), Rational(-6)), Rational(-1, 2));
+    QVERIFY(!Rational::tryApply('/', Rational(3), Rational(0)).has_value());
+  }
+
+  void rationalParseAndToString_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("printed");  // empty: must not parse
+    QTest::newRow("integer") << "4" << "4";
+    QTest::newRow("negative") << "-3" << "-3";
+    QTest::newRow("fraction") << "24/5" << "24/5";
+    QTest::newRow("negative fraction") << "-7/2" << "-7/2";
+    QTest::newRow("zero") << "0" << "0";
+    QTest::newRow("reduces") << "2/4" << "1/2";
+    QTest::newRow("integral fraction") << "8/4" << "2";
+    QTest::newRow("empty") << "" << "";
+    QTest::newRow("sign only") << "-" << "";
+    QTest::newRow("zero denominator") << "1/0" << "";
+    QTest::newRow("missing denominator") << "1/" << "";
+    QTest::newRow("decimal") << "1.5" << "";
+    QTest::newRow("space") << " 1" << "";
+    QTest::newRow("plus sign") << "+1" << "";
+    QTest::newRow("letters") << "x" << "";
+    QTest::newRow("too large") << "99999999999999999999" << "";
+  }
+  void rationalParseAndToString() {
+    QFETCH(QString, text);
+    QFETCH(QString, printed);
+    const auto parsed = Rational::parse(text.toStdString());
+    if (printed.isEmpty()) {
+      QVERIFY(!parsed.has_value());
+      return;
+    }
+    QVERIFY(parsed.has_value());
+    QCOMPARE(QString::fromStdString(parsed->toString()), printed);
+    QCOMPARE(Rational::parse(parsed->toString()), parsed);  // round trip
+  }
+
+  void checkerAccepts_data() {
+    QTest::addColumn<QString>("numbers");
+    QTest::addColumn<QString>("completion");
+    QTest::addColumn<int>("target");
+    QTest::addColumn<int>("validSteps");
+    QTest::newRow("documented example") << "4 9 10 13" << kDocumentedExample << 24 << 3;
+    QTest::newRow("spaces")
+        << "4 9 10 13"
+        << "  13 - 9 = 4   (left:  4 4 10 )\n10 -4= 6 (left: 4 6)\n 4 * 6 = 24 (left: 24)\n"
+           "Answer:  ( 13 - 9 ) * ( 10 - 4 ) = 24 " << 24 << 3;
+    QTest::newRow("fractions") << "1 5 5 5"
+                               << "1/5=1/5 (left: 1/5 5 5)\n5-1/5=24/5 (left: 24/5 5)\n"
+                                  "24/5*5=24 (left: 24)\nAnswer: 5*(5-1/5)=24" << 24 << 3;
+    QTest::newRow("left list in any order")
+        << "4 9 10 13" << "13-9=4 (left: 10 4 4)\n10-4=6 (left: 6 4)\n6*4=24 (left: 24)" << 24 << 3;
+    QTest::newRow("answer only") << "4 9 10 13" << "Answer: (13-9)*(10-4)=24" << 24 << 0;
+    QTest::newRow("answer without =24") << "4 9 10 13" << "Answer: (10-4)*(13-9)" << 24 << 0;
+    QTest::newRow("blank lines, CRLF, text after answer")
+        << "4 9 10 13"
+        << "\n13-9=4 (left: 4 4 10)\r\n\n10-4=6 (left: 4 6)\r\n4*6=24 (left: 24)\r\n"
+           "Answer: (13-9)*(10-4)=24\nthis is ignored 1+1=3" << 24 << 3;
+    QTest::newRow("negative intermediate")
+        << "1 2 3 8" << "1-2=-1 (left: -1 3 8)\n3--1=4 (left: 4 8)\n8*4=32 (left: 32)" << 32 << 3;
+    // "3/2/1" can only be (3/2)/1 here, "3/3/2" only 3/(3/2): the checker tries both readings.
+    QTest::newRow("ambiguous fraction steps")
+        << "1 2 3 3" << "3/2=3/2 (left: 1 3/2 3)\n3/2/1=3/2 (left: 3/2 3)\n3/3/2=2 (left: 2)" << 2 << 3;
+  }
+  void checkerAccepts() {
+    QFETCH(QString, numbers);
+    QFETCH(QString, completion);
+    QFETCH(int, target);
+    QFETCH(int, validSteps);
+    const auto check = tb::checkGame24(numbersFrom(numbers), completion.toStdString(), target);
+    QCOMPARE(QString::fromStdString(check.reason), QString("correct"));
+    QVERIFY(check.correct);
+    QCOMPARE(check.validSteps, validSteps);
+  }
+
+  void checkerRejectsWithReason_data() {
+    QTest::addColumn<QString>("numbers");
+    QTest::addColumn<QString>("completion");
+    QTest::addColumn<QString>("reason");
+    QTest::addColumn<int>("validSteps");
+    QTest::newRow("wrong arithmetic")
+        << "4 9 10 13" << "13-9=4 (left: 4 4 10)\n10-4=5 (left: 4 5)\n4*5=20 (left: 20)"
+        << "step 2: 10-4 is 6, not 5" << 1;
+    QTest::newRow("unavailable number")
+        << "1 2 3 4" << "7*3=21 (left: 1 2 21)" << "step 1: 7 is not among the remaining numbers 1 2 3 4" << 0;
+    QTest::newRow("number used up")
+        << "4 9 10 13" << "13-9=4 (left: 4 4 10)\n10-4=6 (left: 4 6)\n13+11=24 (left: 24)"
+        << "step 3: 13 is not among the remaining numbers 4 6" << 2;
+    QTest::newRow("same number twice")
+        << "1 2 3 4" << "4*4=16 (left: 1 2 3 16)"
+        << "step 1: 4 is used twice but appears once among the remaining numbers 1 2 3 4" << 0;
+    QTest::newRow("wrong left list")
+        << "4 9 10 13" << "13-9=4 (left: 4 4 10)\n10-4=6 (left: 4 6)\n4*6=24 (left: 4 6)"
+        << "step 3: left list 4 6 should be 24" << 2;
+    QTest::newRow("missing left list")
+        << "4 9 10 13" << "13-9=4\n"
+        << "step 1: missing the (left: ...) list in '13-9=4'" << 0;
+    QTest::newRow("not reaching 24")
+        << "4 9 10 13" << "13-9=4 (left: 4 4 10)\n10-4=6 (left: 4 6)"
+        << "step 2 leaves 2 numbers, not just the target" << 2;
+    QTest::newRow("reaching another number")
+        << "4 9 10 13" << "13-9=4 (left: 4 4 10)\n10-4=6 (left: 4 6)\n4+6=10 (left: 10)"
+        << "step 3 leaves 10, not 24" << 3;
+    QTest::newRow("answer reuses a number")
+        << "1 4 4 13" << "Answer: (4-1)*(4+4)=24" << "Answer: uses 1 4 4 4, expected 1 4 4 13" << 0;
+    QTest::newRow("answer replaces a number")
+        << "1 4 4 13" << "Answer: (1+3)*(4+4)=24" << "Answer: uses 1 3 4 4, expected 1 4 4 13" << 0;
+    QTest::newRow("answer misses a number")
+        << "1 4 4 13" << "Answer: 13+4+4=21" << "Answer: uses 4 4 13, expected 1 4 4 13" << 0;
+    QTest::newRow("answer value")
+        << "2 4 4 13" << "Answer: 13+4+4+2=24" << "Answer: equals 23, not 24" << 0;
+    QTest::newRow("answer claims another value")
+        << "4 9 10 13" << "Answer: (13-9)*(10-4)=25" << "Answer: equals 24 but says 25" << 0;
+    QTest::newRow("answer division by zero")
+        << "4 4 9 10" << "Answer: 10/(4-4)*9=24" << "Answer: division by zero" << 0;
+    QTest::newRow("steps right, answer wrong")
+        << "4 9 10 13" << QString(kDocumentedExample).replace("(13-9)*(10-4)", "(13-9)*10-4")
+        << "Answer: equals 36, not 24" << 3;
+    QTest::newRow("step division by zero")
+        << "0 1 2 3" << "3/0=0 (left: 0 1 2)" << "step 1: division by zero" << 0;
+    QTest::newRow("digits split by a space")
+        << "4 9 10 13" << "1 3-9=4 (left: 4 4 10)" << "step 1: cannot parse '1 3-9=4 (left: 4 4 10)'" << 0;
+    QTest::newRow("bad left list")
+        << "4 9 10 13" << "13-9=4 (left: 4 four 10)" << "step 1: cannot parse the left list '4 four 10'" << 0;
+    QTest::newRow("garbage") << "4 9 10 13" << "I think the answer is 24!"
+                             << "step 1: missing the (left: ...) list in 'I think the answer is 24!'" << 0;
+    QTest::newRow("garbage with parenthesis")
+        << "4 9 10 13" << "hmm (left: 4)" << "step 1: cannot parse 'hmm (left: 4)'" << 0;
+    QTest::newRow("empty") << "4 9 10 13" << "" << "no steps and no Answer line" << 0;
+    QTest::newRow("blank") << "4 9 10 13" << " \n\n \n" << "no steps and no Answer line" << 0;
+    QTest::newRow("answer garbage")
+        << "4 9 10 13" << "Answer: twenty-four" << "Answer: cannot parse 'twenty-four'" << 0;
+    QTest::newRow("huge numbers")
+        << "4 9 10 13" << "Answer: 99999999999*99999999999*99999999999=24" << "Answer: number too large" << 0;
+  }
+  void checkerRejectsWithReason() {
+    QFETCH(QString, numbers);
+    QFETCH(QString, completion);
+    QFETCH(QString, reason);
+    QFETCH(int, validSteps);
+    const auto check = tb::checkGame24(numbersFrom(numbers), completion.toStdString());
+    QVERIFY(!check.correct);
+    QCOMPARE(QString::fromStdString(check.reason), reason);
+    QCOMPARE(check.validSteps, validSteps);
+  }
+
+  void evaluatesExpressions_data() {
+    QTest::addColumn<QString>("expression");
+    QTest::addColumn<QString>("value");  // empty: nullopt
+    QTest::addColumn<QString>("used");
+    QTest::newRow("precedence") << "2+3*4" << "14" << "2 3 4";
+    QTest::newRow("parentheses") << "(2+3)*4" << "20" << "2 3 4";
+    QTest::newRow("left associative -") << "10-4-3" << "3" << "10 4 3";
+    QTest::newRow("left associative /") << "8/4/2" << "1" << "8 4 2";
+    QTest::newRow("exact fraction") << "8/(3-8/3)" << "24" << "8 3 8 3";
+    QTest::newRow("fraction result") << "1/3+1/6" << "1/2" << "1 3 1 6";
+    QTest::newRow("negative result") << "3-5" << "-2" << "3 5";
+    QTest::newRow("spaces") << " ( 13 - 9 ) * ( 10 - 4 ) " << "24" << "13 9 10 4";
+    QTest::newRow("nested") << "((((24))))" << "24" << "24";
+    QTest::newRow("division by zero") << "4/(2-2)" << "" << "";
+    QTest::newRow("unbalanced") << "(1+2" << "" << "";
+    QTest::newRow("trailing operator") << "1+" << "" << "";
+    QTest::newRow("unary minus") << "-1+25" << "" << "";
+    QTest::newRow("trailing text") << "1+2 x" << "" << "";
+    QTest::newRow("empty") << "" << "" << "";
+    QTest::newRow("huge literal") << "123456789012345678901234567890" << "" << "";
+  }
+  void evaluatesExpressions() {
+    QFETCH(QString, expression);
+    QFETCH(QString, value);
+    QFETCH(QString, used);
+    std::vector<long long> literals;
+    const auto result = tb::evaluateExpression(expression.toStdString(), &literals);
+    if (value.isEmpty()) {
+      QVERIFY(!result.has_value());
+      return;
+    }
+    QVERIFY(result.has_value());
+    QCOMPARE(QString::fromStdString(result->toString()), value);
+    QStringList printed;
+    for (long long v : literals) printed << QString::number(v);
+    QCOMPARE(printed.join(' '), used);
+    QVERIFY(tb::evaluateExpression(expression.toStdString(), nullptr).has_value());
+  }
+
+  void solverFindsTheDocumentedSolution() {
+    const auto solutions = tb::solveGame24({4, 9, 10, 13});
+    QVERIFY(!solutions.empty());
+    QVERIFY(std::find(solutions.begin(), solutions.end(), std::string(kDocumentedExample)) != solutions.end());
+    QCOMPARE(solutions, tb::solveGame24({13, 10, 9, 4}));  // deterministic, input order irrelevant
+    QCOMPARE(std::set<std::string>(solutions.begin(), solutions.end()).size(), solutions.size());
+    for (const auto& s : solutions) {
+      const auto check = tb::checkGame24({4, 9, 10, 13}, s);
+      QVERIFY2(check.correct, (s + "\n-> " + check.reason).c_str());
+      QCOMPARE(check.validSteps, 3);
+    }
+    // 3 3 8 8 needs fractions: 8/(3-8/3); 1 5 5 5 needs the smaller operand first: 5*(5-1/5).
+    const auto fractional = tb::solveGame24({3, 3, 8, 8});
+    QCOMPARE(fractional.size(), size_t(1));
+    QCOMPARE(fractional.front(),
+             std::string("8/3=8/3 (left: 8/3 3 8)\n3-8/3=1/3 (left: 1/3 8)\n8/1/3=24 (left: 24)\n"
+                         "Answer: 8/(3-8/3)=24"));
+    const auto smallFirst = tb::solveGame24({1, 5, 5, 5});
+    QVERIFY(!smallFirst.empty());
+    QCOMPARE(smallFirst.front().substr(0, smallFirst.front().find('\n')), std::string("1/5=1/5 (left: 1/5 5 5)"));
+    for (const auto& s : smallFirst) QVERIFY2(tb::checkGame24({1, 5, 5, 5}, s).correct, s.c_str());
+  }
+
+  void solverReturnsNothingWhenUnsolvable() {
+    QVERIFY(tb::solveGame24({1, 1, 1, 1}).empty());
+    QVERIFY(tb::solveGame24({1, 1, 1, 2}).empty());
+    QVERIFY(tb::solveGame24({}).empty());
+    QVERIFY(!tb::solveGame24({24}).empty());
+  }
+
+  void solverSolvesEveryBundledPuzzle() {
+    const auto puzzles = tb::loadGame24Csv(tb::bundledGame24Csv());
+    QCOMPARE(puzzles.size(), size_t(1362));
+    QElapsedTimer timer;
+    timer.start();
+    std::vector<std::vector<std::string>> all;
+    all.reserve(puzzles.size());
+    size_t total = 0;
+    for (const auto& p : puzzles) {
+      all.push_back(tb::solveGame24({p.numbers.begin(), p.numbers.end()}));
+      total += all.back().size();
+    }
+    const qint64 solveMs = timer.elapsed();
+    for (size_t i = 0; i < puzzles.size(); ++i) {
+      const std::vector<int> numbers(puzzles[i].numbers.begin(), puzzles[i].numbers.end());
+      QVERIFY2(!all[i].empty(), qPrintable(QString("no solution for rank %1").arg(puzzles[i].rank)));
+      for (const auto& s : all[i]) {
+        const auto check = tb::checkGame24(numbers, s);
+        if (!check.correct) QFAIL(qPrintable(QString::fromStdString(s + "\n-> " + check.reason)));
+      }
+    }
+    qInfo("solved %zu puzzles (%zu solutions) in %lld ms; checked all in %lld ms total", puzzles.size(),
+          total, static_cast<long long>(solveMs), static_cast<long long>(timer.elapsed()));
+  }
+
+  void loaderReadsTheBundledCsv() {
+    const auto puzzles = tb::loadGame24Csv(tb::bundledGame24Csv());
+    QCOMPARE(puzzles.front().rank, 1);
+    QCOMPARE(puzzles.front().numbers, (std::array<int, 4>{1, 1, 4, 6}));
+    QCOMPARE(puzzles.front().solvedRate, 0.992);
+    QCOMPARE(puzzles.back().rank, 1362);
+    for (const auto& p : puzzles) QVERIFY(std::is_sorted(p.numbers.begin(), p.numbers.end()));
+    QCOMPARE(QString::fromStdString(tb::game24Prompt({4, 9, 10, 13})), QString("4 9 10 13\n"));
+  }
+
+  void loaderNamesFileLineAndField_data() {
+    QTest::addColumn<QString>("row");
+    QTest::addColumn<QString>("message");  // after "<path>:3: "
+    QTest::newRow("puzzle") << "17,1 2 x,1,99.00%,1,1" << "field Puzzles: expected 4 integers in 1..13, got '1 2 x'";
+    QTest::newRow("three numbers") << "17,1 2 3,1,99.00%,1,1" << "field Puzzles: expected 4 integers in 1..13, got '1 2 3'";
+    QTest::newRow("out of range") << "17,1 2 3 14,1,99.00%,1,1" << "field Puzzles: expected 4 integers in 1..13, got '1 2 3 14'";
+    QTest::newRow("rank") << "x,1 2 3 4,1,99.00%,1,1" << "field Rank: expected a positive integer, got 'x'";
+    QTest::newRow("duplicate rank") << "1,1 2 3 4,1,99.00%,1,1" << "field Rank: duplicate rank 1 (also on line 2)";
+    QTest::newRow("rate") << "17,1 2 3 4,1,high,1,1" << "field Solved rate: expected a percentage like 99.20%, got 'high'";
+    QTest::newRow("fields") << "17,1 2 3 4" << "expected 6 fields, got 2";
+  }
+  void loaderNamesFileLineAndField() {
+    QFETCH(QString, row);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = dir.filePath("24.csv").toStdString();
+    {
+      std::ofstream out(path);
+      out << "Rank,Puzzles,AMT (s),Solved rate,1-sigma Mean (s),1-sigma STD (s)\n"
+          << "1,1 1 4 6,4.4,99.20%,4.67,1.48\n"
+          << row.toStdString();
+    }
+    QCOMPARE(inputErrorOf([&] { tb::loadGame24Csv(path); }), QString::fromStdString(path + ":3: ") + message);
+  }
+
+  void loaderReportsMissingFile() {
+    QCOMPARE(inputErrorOf([] { tb::loadGame24Csv("/nonexistent/24.csv"); }),
+             QString("cannot open Game of 24 dataset '/nonexistent/24.csv'"));
+  }
+
+  void taskSplitIsDeterministicDisjointAndSeeded() {
+    const tb::Game24Task a("", 100, 0, 1362);
+    const tb::Game24Task b("", 100, 0, 1362);
+    const tb::Game24Task other("", 100, 1, 1362);
+    const auto& test = a.problems(tb::Split::Test);
+    const auto& train = a.problems(tb::Split::Train);
+    QCOMPARE(test.size(), size_t(100));
+    QCOMPARE(train.size(), size_t(1262));
+    QCOMPARE(idsOf(test), idsOf(b.problems(tb::Split::Test)));
+    QCOMPARE(idsOf(train), idsOf(b.problems(tb::Split::Train)));
+    QVERIFY(idsOf(test) != idsOf(other.problems(tb::Split::Test)));
+
+    std::set<std::string> all = idsOf(test);
+    for (const auto& id : idsOf(train)) QVERIFY2(all.insert(id).second, id.c_str());  // disjoint
+    std::set<std::string> expected;
+    for (int rank = 1; rank <= 1362; ++rank) expected.insert("game24/" + std::to_string(rank));
+    QCOMPARE(all, expected);
+
+    // max_rank keeps only the easiest puzzles.
+    const tb::Game24Task easy("", 3, 7, 10);
+    QCOMPARE(easy.problems(tb::Split::Test).size(), size_t(3));
+    QCOMPARE(easy.problems(tb::Split::Train).size(), size_t(7));
+    for (const auto* split : {&easy.problems(tb::Split::Test), &easy.problems(tb::Split::Train)})
+      for (const auto& p : *split) QVERIFY(p.difficulty <= 10);
+  }
+
+  void taskSplitIsPinned() {
+    // mt19937_64 and Fisher-Yates with rng() % n are fully specified by the standard and the code,
+    // so these sets must be the same with every compiler and standard library.
+    QCOMPARE(idsOf(tb::Game24Task("", 3, 7, 10).problems(tb::Split::Test)),
+             (std::set<std::string>{"game24/1", "game24/8", "game24/5"}));
+    const auto test = idsOf(tb::Game24Task("", 100, 0, 1362).problems(tb::Split::Test));
+    for (const char* id : {"game24/1005", "game24/468", "game24/262", "game24/1079", "game24/827"})
+      QVERIFY2(test.count(id), id);
+  }
+
+  void taskRejectsBadParameters() {
+    QVERIFY(inputErrorOf([] { tb::Game24Task("", 1362, 0, 1362); }).contains("task.test_size"));
+    QVERIFY(inputErrorOf([] { tb::Game24Task("", 10, 0, 10); }).contains("task.test_size"));
+    QVERIFY(inputErrorOf([] { tb::Game24Task("", 0, 0, 1362); }).contains("task.test_size"));
+    QVERIFY(inputErrorOf([] { tb::Game24Task("/nonexistent.csv", 10, 0, 1362); }).contains("/nonexistent.csv"));
+  }
+
+  void taskVerifiesAndDemonstrates() {
+    const tb::Game24Task task("", 100, 0, 1362);
+    QCOMPARE(QString::fromStdString(task.name()), QString("game24"));
+    std::mt19937_64 rng(1);
+    const std::string alphabet = task.alphabet();
+    for (const auto* split : {&task.problems(tb::Split::Test), &task.problems(tb::Split::Train)}) {
+      for (const auto& problem : *split) {
+        const auto& puzzle = task.puzzle(problem);
+        QCOMPARE(problem.id, "game24/" + std::to_string(puzzle.rank));
+        QCOMPARE(problem.prompt, tb::game24Prompt(puzzle.numbers));
+        QCOMPARE(problem.difficulty, double(puzzle.rank));
+        QVERIFY2(problem.reference.rfind("Answer: ", 0) == 0, problem.reference.c_str());
+        QVERIFY(task.verify(problem, problem.reference).correct);
+      }
+    }
+    const auto& problem = task.problems(tb::Split::Test).front();
+    std::set<std::string> demos;
+    for (int i = 0; i < 20; ++i) {
+      const auto demo = task.demonstration(problem, rng);
+      QVERIFY(demo.has_value());
+      const auto verdict = task.verify(problem, *demo);
+      QVERIFY2(verdict.correct, verdict.reason.c_str());
+      QCOMPARE(verdict.reward, 1.0);
+      QCOMPARE(QString::fromStdString(verdict.reason), QString("correct"));
+      for (char c : *demo + problem.prompt)
+        QVERIFY2(alphabet.find(c) != std::string::npos, std::string(1, c).c_str());
+      demos.insert(*demo);
+    }
+    QVERIFY(demos.size() > 1);  // the rng picks among solutions
+    const auto wrong = task.verify(problem, "Answer: 1+1=24");
+    QVERIFY(!wrong.correct);
+    QCOMPARE(wrong.reward, 0.0);
+    QVERIFY(!wrong.reason.empty());
+    QVERIFY_THROWS_EXCEPTION(tb::InternalError, task.verify(tb::Problem{"other/1", "", "", 0}, ""));
+  }
+
+  void registryListsGame24() {
+    const auto names = tb::TaskRegistry::instance().names();
+    QVERIFY(std::find(names.begin(), names.end(), "game24") != names.end());
+    const tb::TaskInfo& info = tb::TaskRegistry::instance().at("game24", "task");
+    QCOMPARE(QString::fromStdString(info.title), QString("Game of 24"));
+    QVERIFY(info.stepLevel);
+    QVERIFY(info.hasSolver);
+    QVERIFY(info.create);
+    QStringList keys;
+    for (const auto& p : info.params) {
+      QVERIFY(p.key.rfind("task.", 0) == 0);
+      keys << QString::fromStdString(p.key);
+    }
+    QCOMPARE(keys, (QStringList{"task.test_size", "task.split_seed", "task.max_rank", "task.data_file"}));
+    QCOMPARE(info.params[0].defaultValue.get<long long>(), 100LL);
+    QCOMPARE(info.params[2].defaultValue.get<long long>(), 1362LL);
+  }
+
+  void factoryReadsTheConfig() {
+    auto config = tb::RunConfig::defaults("game24", "game24-test-algo");
+    config.set("task.test_size", 50);
+    config.set("task.split_seed", 3);
+    config.set("task.max_rank", 700);
+    const auto task = tb::TaskRegistry::instance().at("game24", "task").create(config);
+    QCOMPARE(QString::fromStdString(task->name()), QString("game24"));
+    const tb::Game24Task direct("", 50, 3, 700);
+    QCOMPARE(idsOf(task->problems(tb::Split::Test)), idsOf(direct.problems(tb::Split::Test)));
+    QCOMPARE(task->problems(tb::Split::Train).size(), size_t(650));
+    // The schema enforces the documented ranges before the factory runs.
+    QVERIFY(inputErrorOf([&] { config.set("task.test_size", 0); }).contains("task.test_size"));
+    QVERIFY(inputErrorOf([&] { config.set("task.max_rank", 1363); }).contains("task.max_rank"));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestGame24)
+#include "test_game24.moc"

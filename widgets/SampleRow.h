@@ -1,0 +1,17 @@
+#pragma once
+// SampleRow: one scored rollout as shown by SamplesView (plain Qt data, no engine types).
+#include <QString>
+
+namespace tb {
+
+struct SampleRow {
+  int iteration = 0;
+  QString problemId;
+  QString prompt;
+  QString completion;
+  double reward = 0.0;
+  bool correct = false;
+  QString reason;  // why the verifier accepted or rejected the completion
+};
+
+}  // namespace tb
