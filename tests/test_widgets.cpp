@@ -496,6 +496,7 @@ void TestWidgets::samplesPrependNewestFirstAndCap() {
   for (int it = 3; it < 10; ++it) view.prependSamples(sampleRows(it, 4, 4));
   QCOMPARE(view.totalCount(), 10);
   QCOMPARE(view.model()->row(0).iteration, 9);
+  QCOMPARE(view.table()->model()->index(0, 0).data().toInt(), 9);  // the table shows newest first
   QCOMPARE(view.model()->correctCount(), 3);  // rows from iterations 9, 8, 7 (one each)
   QCOMPARE(SamplesView().cap(), 2000);
 }

@@ -238,9 +238,6 @@ void CurvePlot::styleAxes() {
   }
   plot_->xAxis2->setVisible(false);
   plot_->yAxis2->setVisible(false);
-  plot_->axisRect()->setupFullAxesBox(false);
-  plot_->xAxis2->setVisible(false);
-  plot_->yAxis2->setVisible(false);
   plot_->yAxis->setNumberFormat(QStringLiteral("gb"));
 }
 

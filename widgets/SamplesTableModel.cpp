@@ -59,7 +59,7 @@ QVariant SamplesTableModel::data(const QModelIndex& index, int role) const {
       }
       break;
     case Qt::TextAlignmentRole:
-      if (col == IterationColumn || col == RewardColumn) return int(Qt::AlignRight | Qt::AlignVCenter);
+      if (col == IterationColumn || col == RewardColumn) return int(Qt::AlignCenter);
       return int(Qt::AlignLeft | Qt::AlignVCenter);
     case Qt::ToolTipRole:
       if (col == ReasonColumn && !r.reason.isEmpty()) return r.reason;
@@ -83,7 +83,7 @@ QVariant SamplesTableModel::headerData(int section, Qt::Orientation orientation,
     }
   }
   if (role == Qt::TextAlignmentRole) {
-    if (section == IterationColumn || section == RewardColumn) return int(Qt::AlignRight | Qt::AlignVCenter);
+    if (section == IterationColumn || section == RewardColumn) return int(Qt::AlignCenter);
     return int(Qt::AlignLeft | Qt::AlignVCenter);
   }
   return {};

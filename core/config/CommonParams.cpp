@@ -33,7 +33,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("train.minibatches", 1, 1, 4096, "Optimizer steps per pass over the rollout batch"),
       P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
       P::integer("warmstart.demonstrations", 256, 0, 1000000,
-                 "Solver demonstrations on training problems for supervised warm start; 0 = no warm start"),
+                 "Training problems whose solver solutions form the supervised warm start; 0 = no warm start"),
       P::integer("warmstart.steps", 300, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
       P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
       P::real("warmstart.lr", 1e-3, 0.0, 1.0, "AdamW learning rate of the warm start"),

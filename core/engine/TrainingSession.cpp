@@ -149,33 +149,28 @@ void TrainingSession::warmStart() {
     log_->info("no warm start: training from a randomly initialised policy");
     return;
   }
-  // Demonstrations from the task's solver on distinct training problems.
+  // Demonstrations from the task's solver on `demos` distinct training problems; every step draws
+  // a fresh solution of each chosen problem, so problems with several solutions show them all.
   const auto& pool = task_->problems(Split::Train);
   std::vector<size_t> order(pool.size());
   std::iota(order.begin(), order.end(), 0);
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_() % i]);
-  std::vector<std::vector<int>> prompts, targets;
-  for (size_t i = 0; i < order.size() && static_cast<int>(prompts.size()) < demos; ++i) {
-    const Problem& p = pool[order[i]];
-    auto demo = task_->demonstration(p, rng_);
-    if (!demo) continue;
-    prompts.push_back(tokenizer_.encodePrompt(p.prompt));
-    targets.push_back(tokenizer_.encodeCompletion(*demo));
-  }
-  if (prompts.empty()) failInput("task '", config_.task(), "' produced no demonstrations for the warm start");
-  log_->info("warm start: {} steps of supervised fine-tuning on {} solver demonstrations", steps, prompts.size());
+  std::vector<const Problem*> problems;
+  for (size_t i = 0; i < order.size() && static_cast<int>(problems.size()) < demos; ++i)
+    if (task_->demonstration(pool[order[i]], rng_)) problems.push_back(&pool[order[i]]);
+  if (problems.empty()) failInput("task '", config_.task(), "' produced no demonstrations for the warm start");
+  log_->info("warm start: {} steps of supervised fine-tuning on solver solutions of {} problems", steps, problems.size());
 
   torch::optim::AdamW sft(policy_->parameters(), torch::optim::AdamWOptions(config_.getFloat("warmstart.lr")));
-  const int batchSize = static_cast<int>(std::min<long long>(config_.getInt("warmstart.batch"), prompts.size()));
-  std::vector<std::pair<std::string, double>> curve;
+  const int batchSize = static_cast<int>(config_.getInt("warmstart.batch"));
   double t0 = nowSeconds(), smoothed = 0;
   for (int step = 0; step < steps; ++step) {
     if (control_.cancelRequested()) return;
     std::vector<std::vector<int>> bp, bt;
     for (int i = 0; i < batchSize; ++i) {
-      const size_t k = rng_() % prompts.size();
-      bp.push_back(prompts[k]);
-      bt.push_back(targets[k]);
+      const Problem& p = *problems[rng_() % problems.size()];
+      bp.push_back(tokenizer_.encodePrompt(p.prompt));
+      bt.push_back(tokenizer_.encodeCompletion(*task_->demonstration(p, rng_)));
     }
     RolloutBatch batch = makeBatch(bp, bt, CharTokenizer::kPad);
     auto scores = scoreCompletions(policy_, batch, 1.0);

@@ -29,7 +29,9 @@ void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
 
 std::string bundledGame24Csv() { return datasetDirectory() + "/game24/24.csv"; }
 
-Game24Task::Game24Task(const std::string& dataFile, int testSize, long long splitSeed, int maxRank) {
+Game24Task::Game24Task(const std::string& dataFile, int testSize, long long splitSeed, int maxRank,
+                       bool answerLine)
+    : answerLine_(answerLine) {
   if (testSize < 1) failInput("task.test_size = ", testSize, " must be at least 1");
   if (splitSeed < 0) failInput("task.split_seed = ", splitSeed, " must be >= 0");
   if (maxRank < 1) failInput("task.max_rank = ", maxRank, " must be at least 1");
@@ -51,8 +53,9 @@ Game24Task::Game24Task(const std::string& dataFile, int testSize, long long spli
     Problem problem;
     problem.id = "game24/" + std::to_string(p.rank);
     problem.prompt = game24Prompt(p.numbers);
-    const auto solutions = solveGame24(numbersOf(p));
+    auto solutions = solveGame24(numbersOf(p));
     if (!solutions.empty()) problem.reference = solutions.front().substr(solutions.front().rfind('\n') + 1);
+    solutions_.emplace(problem.id, std::move(solutions));
     problem.difficulty = p.rank;
     puzzles_.emplace(problem.id, p);
     (i < static_cast<size_t>(testSize) ? test_ : train_).push_back(std::move(problem));
@@ -79,9 +82,13 @@ Verdict Game24Task::verify(const Problem& problem, const std::string& completion
 }
 
 std::optional<std::string> Game24Task::demonstration(const Problem& problem, std::mt19937_64& rng) const {
-  const auto solutions = solveGame24(numbersOf(puzzle(problem)));
+  auto it = solutions_.find(problem.id);
+  TB_CHECK(it != solutions_.end(), "problem '", problem.id, "' is not a Game of 24 problem of this task");
+  const auto& solutions = it->second;
   if (solutions.empty()) return std::nullopt;
-  return solutions[static_cast<size_t>(rng() % solutions.size())];
+  const std::string& full = solutions[static_cast<size_t>(rng() % solutions.size())];
+  if (answerLine_) return full;
+  return full.substr(0, full.rfind("\nAnswer:"));  // the steps alone are a complete solution
 }
 
 std::string Game24Task::alphabet() const {
@@ -105,12 +112,15 @@ TB_REGISTER_TASK(game24Registration, TaskInfo{
                             "Seed of the fixed train/test split"),
          ParamSpec::integer("task.max_rank", 1362, 1.0, 1362.0,
                             "Use only puzzles with rank <= this (easier first)"),
-         ParamSpec::text("task.data_file", "", "Path to a 24.csv; empty = the bundled dataset")},
+         ParamSpec::text("task.data_file", "", "Path to a 24.csv; empty = the bundled dataset"),
+         ParamSpec::boolean("task.answer_line", false,
+                            "Demonstrations end with an 'Answer: <expression>=24' line (else steps only)")},
     .create = [](const RunConfig& config) -> std::unique_ptr<Task> {
       return std::make_unique<Game24Task>(config.getString("task.data_file"),
                                           static_cast<int>(config.getInt("task.test_size")),
                                           config.getInt("task.split_seed"),
-                                          static_cast<int>(config.getInt("task.max_rank")));
+                                          static_cast<int>(config.getInt("task.max_rank")),
+                                          config.getBool("task.answer_line"));
     }});
 
 }  // namespace tb

@@ -15,7 +15,9 @@ class Game24Task : public Task {
  public:
   // dataFile: a 24.csv, empty for the bundled one. testSize puzzles (after keeping ranks <=
   // maxRank) go to Test, the rest to Train. Throws InputError naming the task.* key at fault.
-  Game24Task(const std::string& dataFile, int testSize, long long splitSeed, int maxRank);
+  // answerLine: demonstrations end with the "Answer:" expression line (else steps only).
+  Game24Task(const std::string& dataFile, int testSize, long long splitSeed, int maxRank,
+             bool answerLine = false);
 
   std::string name() const override { return "game24"; }
   const std::vector<Problem>& problems(Split split) const override;
@@ -30,6 +32,8 @@ class Game24Task : public Task {
   std::vector<Problem> train_;
   std::vector<Problem> test_;
   std::map<std::string, Game24Puzzle> puzzles_;  // by Problem::id
+  std::map<std::string, std::vector<std::string>> solutions_;  // by Problem::id, solved once
+  bool answerLine_ = false;
 };
 
 // Path of the bundled 24.csv under datasetDirectory().
