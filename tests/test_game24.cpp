@@ -456,9 +456,25 @@ class TestGame24 : public QObject {
       QVERIFY(p.key.rfind("task.", 0) == 0);
       keys << QString::fromStdString(p.key);
     }
-    QCOMPARE(keys, (QStringList{"task.test_size", "task.split_seed", "task.max_rank", "task.data_file"}));
+    QCOMPARE(keys, (QStringList{"task.test_size", "task.split_seed", "task.max_rank", "task.data_file",
+                                "task.answer_line"}));
     QCOMPARE(info.params[0].defaultValue.get<long long>(), 100LL);
     QCOMPARE(info.params[2].defaultValue.get<long long>(), 1362LL);
+  }
+
+  void demonstrationsWithAndWithoutAnswerLine() {
+    tb::Game24Task stepsOnly("", 100, 0, 1362, /*answerLine=*/false);
+    tb::Game24Task withAnswer("", 100, 0, 1362, /*answerLine=*/true);
+    std::mt19937_64 rng(7);
+    for (const auto& problem : stepsOnly.problems(tb::Split::Train)) {
+      auto demo = stepsOnly.demonstration(problem, rng);
+      QVERIFY(demo.has_value());
+      QVERIFY2(demo->find("Answer:") == std::string::npos, demo->c_str());
+      QVERIFY2(stepsOnly.verify(problem, *demo).correct, demo->c_str());
+      auto full = withAnswer.demonstration(problem, rng);
+      QVERIFY(full.has_value() && full->find("\nAnswer: ") != std::string::npos);
+      QVERIFY2(withAnswer.verify(problem, *full).correct, full->c_str());
+    }
   }
 
   void factoryReadsTheConfig() {
