@@ -36,6 +36,8 @@ class CurvePlot : public QWidget {
   QString title() const;
   void setXLabel(const QString& label);  // "iteration" by default
   void setYLabel(const QString& label);
+  // Ticks of the x axis only at whole numbers (iterations), never 0.5 steps.
+  void setIntegerX(bool integer);
 
   // Replaces (or creates) a series. xs and ys must have the same length (extra values are dropped).
   void setSeries(const QString& name, const QVector<double>& xs, const QVector<double>& ys);

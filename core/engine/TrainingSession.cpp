@@ -155,10 +155,27 @@ void TrainingSession::warmStart() {
   std::vector<size_t> order(pool.size());
   std::iota(order.begin(), order.end(), 0);
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_() % i]);
+  // A demonstration must fit the completion limit and the model's context, else the policy
+  // could never write it.
+  const size_t maxNew = static_cast<size_t>(config_.getInt("rollout.max_new_tokens"));
+  const size_t context = static_cast<size_t>(config_.getInt("model.context"));
   std::vector<const Problem*> problems;
-  for (size_t i = 0; i < order.size() && static_cast<int>(problems.size()) < demos; ++i)
-    if (task_->demonstration(pool[order[i]], rng_)) problems.push_back(&pool[order[i]]);
-  if (problems.empty()) failInput("task '", config_.task(), "' produced no demonstrations for the warm start");
+  int tooLong = 0;
+  for (size_t i = 0; i < order.size() && static_cast<int>(problems.size()) < demos; ++i) {
+    const Problem& p = pool[order[i]];
+    auto demo = task_->demonstration(p, rng_);
+    if (!demo) continue;
+    const size_t completion = tokenizer_.encodeCompletion(*demo).size();
+    if (completion > maxNew || tokenizer_.encodePrompt(p.prompt).size() + completion > context) {
+      ++tooLong;
+      continue;
+    }
+    problems.push_back(&p);
+  }
+  if (problems.empty())
+    failInput("no warm-start demonstration of task '", config_.task(), "' fits rollout.max_new_tokens = ", maxNew,
+              " and model.context = ", context, " (", tooLong, " were too long)");
+  if (tooLong > 0) log_->warn("warm start: {} demonstrations longer than rollout.max_new_tokens skipped", tooLong);
   log_->info("warm start: {} steps of supervised fine-tuning on solver solutions of {} problems", steps, problems.size());
 
   torch::optim::AdamW sft(policy_->parameters(), torch::optim::AdamWOptions(config_.getFloat("warmstart.lr")));
@@ -169,9 +186,19 @@ void TrainingSession::warmStart() {
     std::vector<std::vector<int>> bp, bt;
     for (int i = 0; i < batchSize; ++i) {
       const Problem& p = *problems[rng_() % problems.size()];
+      // Another solution of the same problem may be longer than the one that was checked.
+      std::vector<int> target;
+      for (int attempt = 0; attempt < 8 && (target.empty() || target.size() > maxNew); ++attempt)
+        target = tokenizer_.encodeCompletion(*task_->demonstration(p, rng_));
+      if (target.size() > maxNew) continue;
       bp.push_back(tokenizer_.encodePrompt(p.prompt));
-      bt.push_back(tokenizer_.encodeCompletion(*task_->demonstration(p, rng_)));
+      bt.push_back(std::move(target));
     }
+    // Cosine decay from warmstart.lr to a tenth of it: a lower final rate settles the fit.
+    const double progress = steps > 1 ? step / (steps - 1.0) : 1.0;
+    const double lr = config_.getFloat("warmstart.lr") * (0.1 + 0.45 * (1 + std::cos(M_PI * progress)));
+    for (auto& group : sft.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    if (bp.empty()) continue;
     RolloutBatch batch = makeBatch(bp, bt, CharTokenizer::kPad);
     auto scores = scoreCompletions(policy_, batch, 1.0);
     auto loss = -(scores.logprobs.sum() / batch.completionMask.sum());

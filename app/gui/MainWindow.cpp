@@ -1,0 +1,480 @@
+// MainWindow: layout, actions, and the wiring between the engine's events, the run store and
+// the views. Every slot catches exceptions and reports them in the status bar and the log.
+#include "app/gui/MainWindow.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDockWidget>
+#include <QGridLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "app/gui/FormFields.h"
+#include "app/gui/RunsTableModel.h"
+#include "core/algorithms/AlgorithmInfo.h"
+#include "core/tasks/Task.h"
+#include "widgets/ConfigForm.h"
+#include "widgets/CurvePlot.h"
+#include "widgets/LogView.h"
+#include "widgets/SamplesView.h"
+
+namespace tb {
+
+namespace {
+
+SampleRow toRow(const SampleRecord& s) {
+  return SampleRow{s.iteration, QString::fromStdString(s.problemId), QString::fromStdString(s.prompt),
+                   QString::fromStdString(s.completion), s.reward, s.correct, QString::fromStdString(s.reason)};
+}
+
+// Runs a slot body; an exception becomes a message instead of escaping into Qt's event loop.
+template <typename Fn>
+void guarded(MainWindow* window, QLabel* status, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    if (status) status->setText(QString::fromStdString(e.what()));
+    QMessageBox::warning(window, QObject::tr("Thoughtbench"), QString::fromStdString(e.what()));
+  }
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& workspacePath, QWidget* parent) : QMainWindow(parent) {
+  store_ = RunStore::open(workspacePath.toStdString());
+  store_->markInterruptedRuns();
+  controller_ = new EngineController(workspacePath, this);
+  runsModel_ = new RunsTableModel(this);
+  setWindowTitle(tr("Thoughtbench — %1").arg(workspacePath));
+  buildActions();
+  buildLayout();
+
+  connect(controller_, &EngineController::statusChanged, this, &MainWindow::onStatusChanged);
+  connect(controller_, &EngineController::phaseProgress, this, &MainWindow::onPhase);
+  connect(controller_, &EngineController::iterationRecorded, this, &MainWindow::onIteration);
+  connect(controller_, &EngineController::logLine, this, &MainWindow::onLogLine);
+
+  restoreSettings();
+  reloadRuns();
+  if (runsModel_->rowCount() > 0) selectRun(runsModel_->runIdAt(0));
+  updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions() {
+  auto* bar = addToolBar(tr("Run"));
+  bar->setObjectName("runToolbar");
+  bar->setMovable(false);
+  bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+
+  bar->addWidget(new QLabel(tr(" Task ")));
+  taskCombo_ = new QComboBox;
+  taskCombo_->setObjectName("taskCombo");
+  for (const TaskInfo* t : TaskRegistry::instance().all())
+    taskCombo_->addItem(QString::fromStdString(t->title), QString::fromStdString(t->name));
+  bar->addWidget(taskCombo_);
+  bar->addWidget(new QLabel(tr("  Algorithm ")));
+  algorithmCombo_ = new QComboBox;
+  algorithmCombo_->setObjectName("algorithmCombo");
+  for (const AlgorithmInfo* a : AlgorithmRegistry::instance().all())
+    algorithmCombo_->addItem(QString::fromStdString(a->title), QString::fromStdString(a->name));
+  bar->addWidget(algorithmCombo_);
+  bar->addSeparator();
+
+  auto* s = style();
+  startAction_ = bar->addAction(s->standardIcon(QStyle::SP_MediaPlay), tr("Start"), this, &MainWindow::startRun);
+  startAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  startAction_->setToolTip(tr("Start a new run with this configuration (Ctrl+R)"));
+  pauseAction_ = bar->addAction(s->standardIcon(QStyle::SP_MediaPause), tr("Pause"), this, &MainWindow::togglePause);
+  pauseAction_->setToolTip(tr("Pause the training run after the current iteration, or resume it"));
+  stopAction_ = bar->addAction(s->standardIcon(QStyle::SP_MediaStop), tr("Stop"), this, &MainWindow::stopRun);
+  stopAction_->setToolTip(tr("Cancel the training run after the current iteration (it can be resumed later)"));
+  bar->addSeparator();
+  resumeRunAction_ = bar->addAction(s->standardIcon(QStyle::SP_MediaSeekForward), tr("Resume run"), this,
+                                    &MainWindow::resumeSelectedRun);
+  resumeRunAction_->setToolTip(tr("Continue the selected interrupted or cancelled run from its last checkpoint"));
+  refreshAction_ = bar->addAction(s->standardIcon(QStyle::SP_BrowserReload), tr("Refresh"), this, [this] {
+    guarded(this, statusText_, [&] {
+      store_->markInterruptedRuns();
+      reloadRuns();
+      loadSelectedRun();
+    });
+  });
+
+  connect(taskCombo_, &QComboBox::currentIndexChanged, this, [this] { rebuildForm(); });
+  connect(algorithmCombo_, &QComboBox::currentIndexChanged, this, [this] { rebuildForm(); });
+}
+
+void MainWindow::buildLayout() {
+  // Centre: title and four live plots.
+  auto* centre = new QWidget;
+  auto* centreLayout = new QVBoxLayout(centre);
+  centreLayout->setContentsMargins(8, 6, 8, 4);
+  runTitle_ = new QLabel(tr("No run selected"));
+  runTitle_->setObjectName("runTitle");
+  QFont titleFont = runTitle_->font();
+  titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
+  titleFont.setBold(true);
+  runTitle_->setFont(titleFont);
+  runTitle_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  centreLayout->addWidget(runTitle_);
+  auto* grid = new QGridLayout;
+  grid->setSpacing(8);
+  auto makePlot = [&](const QString& title, const QString& yLabel, int row, int column) {
+    auto* plot = new CurvePlot;
+    plot->setTitle(title);
+    plot->setYLabel(yLabel);
+    plot->setMinimumSize(320, 200);
+    plot->setIntegerX(true);
+    grid->addWidget(plot, row, column);
+    return plot;
+  };
+  rewardPlot_ = makePlot(tr("Training reward"), tr("mean per iteration"), 0, 0);
+  rewardPlot_->setSmoothing(0.6);
+  entropyPlot_ = makePlot(tr("Entropy"), tr("nats per token"), 0, 1);
+  entropyPlot_->setSmoothing(0.6);
+  klPlot_ = makePlot(tr("KL to reference"), tr("nats per token"), 1, 0);
+  evalPlot_ = makePlot(tr("Test split"), tr("fraction solved"), 1, 1);
+  centreLayout->addLayout(grid, 1);
+  setCentralWidget(centre);
+
+  // Left: runs.
+  runsView_ = new QTableView;
+  runsView_->setObjectName("runsView");
+  runsView_->setModel(runsModel_);
+  runsView_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  runsView_->setSelectionMode(QAbstractItemView::SingleSelection);
+  runsView_->verticalHeader()->hide();
+  runsView_->setAlternatingRowColors(true);
+  runsView_->horizontalHeader()->setStretchLastSection(true);
+  runsView_->horizontalHeader()->setSectionResizeMode(RunsTableModel::Name, QHeaderView::Stretch);
+  runsView_->setShowGrid(false);
+  connect(runsView_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) {
+            const qint64 id = runsModel_->runIdAt(current.row());
+            if (id >= 0 && id != selectedRun_) {
+              selectedRun_ = id;
+              guarded(this, statusText_, [&] { loadSelectedRun(); });
+              updateActions();
+            }
+          });
+  auto* runsDock = new QDockWidget(tr("Runs"), this);
+  runsDock->setObjectName("runsDock");
+  runsDock->setWidget(runsView_);
+  runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::LeftDockWidgetArea, runsDock);
+
+  // Right: configuration.
+  auto* configPanel = new QWidget;
+  auto* configLayout = new QVBoxLayout(configPanel);
+  configLayout->setContentsMargins(6, 4, 6, 6);
+  algorithmInfo_ = new QLabel;
+  algorithmInfo_->setObjectName("algorithmInfo");
+  algorithmInfo_->setWordWrap(true);
+  algorithmInfo_->setTextFormat(Qt::RichText);
+  algorithmInfo_->setStyleSheet("QLabel { background: #f4f6f8; border: 1px solid #dde1e6; border-radius: 4px; padding: 6px; }");
+  configLayout->addWidget(algorithmInfo_);
+  form_ = new ConfigForm;
+  form_->setObjectName("configForm");
+  configLayout->addWidget(form_, 1);
+  formStatus_ = new QLabel;
+  formStatus_->setWordWrap(true);
+  configLayout->addWidget(formStatus_);
+  connect(form_, &ConfigForm::valuesChanged, this, [this] { validateForm(); });
+  auto* configDock = new QDockWidget(tr("Run configuration"), this);
+  configDock->setObjectName("configDock");
+  configDock->setWidget(configPanel);
+  configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::RightDockWidgetArea, configDock);
+
+  // Bottom: samples and log.
+  bottomTabs_ = new QTabWidget;
+  samplesView_ = new SamplesView;
+  logView_ = new LogView;
+  bottomTabs_->addTab(samplesView_, tr("Samples"));
+  bottomTabs_->addTab(logView_, tr("Log"));
+  auto* bottomDock = new QDockWidget(tr("What the policy writes"), this);
+  bottomDock->setObjectName("bottomDock");
+  bottomDock->setWidget(bottomTabs_);
+  bottomDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::BottomDockWidgetArea, bottomDock);
+
+  statusText_ = new QLabel(tr("Ready"));
+  progress_ = new QProgressBar;
+  progress_->setMaximumWidth(260);
+  progress_->setTextVisible(true);
+  progress_->hide();
+  statusBar()->addWidget(statusText_, 1);
+  statusBar()->addPermanentWidget(progress_);
+
+  resize(1500, 950);
+  resizeDocks({runsDock, configDock}, {470, 400}, Qt::Horizontal);
+  resizeDocks({bottomDock}, {300}, Qt::Vertical);
+  rebuildForm();
+}
+
+void MainWindow::rebuildForm() {
+  guarded(this, formStatus_, [&] {
+    const QVariantMap previous = form_->values();
+    const QStringList previousChanged = form_->changedKeys();
+    const auto schema = RunConfig::schemaFor(taskCombo_->currentData().toString().toStdString(),
+                                             algorithmCombo_->currentData().toString().toStdString());
+    form_->setFields(formFieldsFor(schema));
+    // Keep what the user changed for keys both schemas share; every other key takes the new
+    // preset's default (e.g. switching to DAPO brings its clip-higher 0.28).
+    QVariantMap keep;
+    for (const auto& key : previousChanged)
+      if (previous.contains(key)) keep.insert(key, previous.value(key));
+    form_->setValues(keep);
+    updateAlgorithmInfo();
+    validateForm();
+  });
+}
+
+void MainWindow::updateAlgorithmInfo() {
+  const AlgorithmInfo* a = AlgorithmRegistry::instance().find(algorithmCombo_->currentData().toString().toStdString());
+  const TaskInfo* t = TaskRegistry::instance().find(taskCombo_->currentData().toString().toStdString());
+  if (!a || !t) return;
+  algorithmInfo_->setText(QStringLiteral("<b>%1</b> <span style='color:#555'>— %2</span><br>%3<br><br><b>%4</b>: %5")
+                              .arg(QString::fromStdString(a->title).toHtmlEscaped(),
+                                   QString::fromStdString(a->paper).toHtmlEscaped(),
+                                   QString::fromStdString(a->changes).toHtmlEscaped(),
+                                   QString::fromStdString(t->title).toHtmlEscaped(),
+                                   QString::fromStdString(t->description).toHtmlEscaped()));
+}
+
+void MainWindow::validateForm() {
+  form_->clearErrors();
+  QStringList keys;
+  for (const auto& f : form_->fields()) keys << f.key;
+  try {
+    RunConfig::fromJson(configJsonFromForm(taskCombo_->currentData().toString(),
+                                           algorithmCombo_->currentData().toString(), form_->values()),
+                        "form");
+    formValid_ = true;
+    const int changed = form_->changedKeys().size();
+    formStatus_->setText(changed ? tr("%1 setting(s) differ from the preset's defaults.").arg(changed)
+                                 : tr("Preset defaults."));
+    formStatus_->setStyleSheet("color: #555;");
+  } catch (const std::exception& e) {
+    formValid_ = false;
+    QString message = QString::fromStdString(e.what());
+    message.remove(QRegularExpression("^form: "));
+    const QString key = keyNamedInError(message, keys);
+    if (!key.isEmpty()) form_->setFieldError(key, message);
+    formStatus_->setText(message);
+    formStatus_->setStyleSheet("color: #c0392b;");
+  }
+  updateActions();
+}
+
+void MainWindow::startRun() {
+  guarded(this, statusText_, [&] {
+    QString error;
+    const auto json = configJsonFromForm(taskCombo_->currentData().toString(),
+                                         algorithmCombo_->currentData().toString(), form_->values());
+    const qint64 id = controller_->startNew(json, &error);
+    if (id < 0) {
+      statusText_->setText(error);
+      QMessageBox::warning(this, tr("Cannot start the run"), error);
+      return;
+    }
+    reloadRuns();
+    selectRun(id);
+    statusText_->setText(tr("Run %1 started").arg(id));
+    updateActions();
+  });
+}
+
+void MainWindow::togglePause() {
+  if (!controller_->busy()) return;
+  const RunRecord* r = runsModel_->record(controller_->activeRun());
+  if (r && r->status == RunStatus::Paused) controller_->resume();
+  else controller_->pause();
+  statusText_->setText(r && r->status == RunStatus::Paused ? tr("Resuming…") : tr("Pausing after this iteration…"));
+}
+
+void MainWindow::stopRun() {
+  if (!controller_->busy()) return;
+  controller_->cancel();
+  statusText_->setText(tr("Stopping after this iteration…"));
+}
+
+void MainWindow::resumeSelectedRun() {
+  guarded(this, statusText_, [&] {
+    QString error;
+    if (!controller_->resumeRun(selectedRun_, &error)) {
+      statusText_->setText(error);
+      QMessageBox::warning(this, tr("Cannot resume the run"), error);
+      return;
+    }
+    statusText_->setText(tr("Run %1 resumed").arg(selectedRun_));
+    updateActions();
+  });
+}
+
+void MainWindow::selectRun(qint64 runId) {
+  const int row = runsModel_->rowOf(runId);
+  if (row < 0) return;
+  selectedRun_ = runId;
+  runsView_->selectRow(row);
+  guarded(this, statusText_, [&] { loadSelectedRun(); });
+  updateActions();
+}
+
+void MainWindow::reloadRuns() {
+  runsModel_->reload(*store_);
+  const int row = runsModel_->rowOf(selectedRun_);
+  if (row >= 0) runsView_->selectRow(row);
+  runsView_->resizeColumnsToContents();
+  runsView_->horizontalHeader()->setSectionResizeMode(RunsTableModel::Name, QHeaderView::Stretch);
+}
+
+void MainWindow::loadSelectedRun() {
+  for (auto* plot : {rewardPlot_, entropyPlot_, klPlot_, evalPlot_}) plot->clear();
+  samplesView_->clear();
+  logView_->clearLog();
+  const auto record = store_->run(selectedRun_);
+  if (!record) {
+    runTitle_->setText(tr("No run selected"));
+    return;
+  }
+  runTitle_->setText(QStringLiteral("%1  ·  %2 on %3").arg(QString::fromStdString(record->name),
+                                                           QString::fromStdString(record->algorithm),
+                                                           QString::fromStdString(record->task)));
+  for (const auto& [name, points] : store_->metrics(selectedRun_))
+    for (const auto& p : points) appendMetric(QString::fromStdString(name), p.iteration, p.value);
+  QVector<SampleRow> rows;
+  for (const auto& s : store_->samples(selectedRun_, -1, 2000)) rows.append(toRow(s));
+  samplesView_->setSamples(rows);
+  for (const auto& line : store_->logs(selectedRun_, 0, 5000))
+    logView_->appendLine(QString::fromStdString(line.level), QString::fromStdString(line.message), line.time);
+}
+
+void MainWindow::appendMetric(const QString& name, double x, double y) {
+  if (name == "reward/mean" || name == "accuracy") rewardPlot_->appendPoint(name, x, y);
+  else if (name == "entropy") entropyPlot_->appendPoint(name, x, y);
+  else if (name == "kl") klPlot_->appendPoint(name, x, y);
+  else if (name == "eval/accuracy" || name == "eval/pass@k") evalPlot_->appendPoint(name, x, y);
+}
+
+void MainWindow::updateActions() {
+  const bool busy = controller_->busy();
+  const RunRecord* active = busy ? runsModel_->record(controller_->activeRun()) : nullptr;
+  const RunRecord* selected = runsModel_->record(selectedRun_);
+  startAction_->setEnabled(!busy && formValid_);
+  pauseAction_->setEnabled(busy);
+  pauseAction_->setText(active && active->status == RunStatus::Paused ? tr("Continue") : tr("Pause"));
+  stopAction_->setEnabled(busy);
+  const bool resumable = selected && !busy &&
+                         (selected->status == RunStatus::Interrupted || selected->status == RunStatus::Cancelled ||
+                          selected->status == RunStatus::Failed || selected->status == RunStatus::Created);
+  resumeRunAction_->setEnabled(resumable);
+  form_->setReadOnly(busy);
+  taskCombo_->setEnabled(!busy);
+  algorithmCombo_->setEnabled(!busy);
+}
+
+void MainWindow::onStatusChanged(qint64 runId, int status, const QString& message) {
+  guarded(this, statusText_, [&] {
+    const auto s = static_cast<RunStatus>(status);
+    runsModel_->updateStatus(runId, s, message);
+    if (isTerminal(s) || s == RunStatus::Interrupted) {
+      progress_->hide();
+      // The worker may still be joining; refresh the store's view once it has.
+      QTimer::singleShot(200, this, [this] {
+        reloadRuns();
+        updateActions();
+      });
+    }
+    statusText_->setText(tr("Run %1 %2%3").arg(runId).arg(runStatusName(s)).arg(message.isEmpty() ? "" : ": " + message));
+    updateActions();
+  });
+}
+
+void MainWindow::onPhase(qint64 runId, const QString& phase, double fraction) {
+  progress_->show();
+  progress_->setRange(0, 1000);
+  progress_->setValue(static_cast<int>(fraction * 1000));
+  progress_->setFormat(tr("run %1: %2 %p%").arg(runId).arg(phase));
+}
+
+void MainWindow::onIteration(const MetricUpdate& update) {
+  guarded(this, statusText_, [&] {
+    double reward = std::nan("");
+    for (const auto& [name, value] : update.metrics)
+      if (name == "reward/mean") reward = value;
+    const bool isTraining = !std::isnan(reward);
+    if (isTraining) {
+      runsModel_->updateProgress(update.runId, update.iteration + 1, reward);
+      progress_->show();
+      progress_->setRange(0, update.iterationsTotal);
+      progress_->setValue(update.iteration + 1);
+      progress_->setFormat(tr("run %1: iteration %v/%m").arg(update.runId));
+    }
+    if (update.runId != selectedRun_) return;
+    for (const auto& [name, value] : update.metrics) appendMetric(name, update.iteration, value);
+    if (!update.samples.isEmpty()) {
+      QVector<SampleRow> rows;
+      for (const auto& s : update.samples) rows.append(toRow(s));
+      samplesView_->prependSamples(rows);
+    }
+  });
+}
+
+void MainWindow::onLogLine(qint64 runId, const QString& level, const QString& message, double time) {
+  if (runId == selectedRun_) logView_->appendLine(level, message, time);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (controller_->busy()) {
+    const auto answer = QMessageBox::question(
+        this, tr("A run is training"),
+        tr("Stop the training run and quit? It is saved as cancelled and can be resumed from its last checkpoint."));
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    statusText_->setText(tr("Stopping the run…"));
+    controller_->cancel();
+  }
+  saveSettings();
+  event->accept();
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("run/task", taskCombo_->currentData());
+  settings.setValue("run/algorithm", algorithmCombo_->currentData());
+  settings.setValue("run/values", form_->values());
+}
+
+void MainWindow::restoreSettings() {
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  const int task = taskCombo_->findData(settings.value("run/task"));
+  if (task >= 0) taskCombo_->setCurrentIndex(task);
+  const int algorithm = algorithmCombo_->findData(settings.value("run/algorithm", "grpo"));
+  if (algorithm >= 0) algorithmCombo_->setCurrentIndex(algorithm);
+  rebuildForm();
+  form_->setValues(settings.value("run/values").toMap());
+  validateForm();
+}
+
+}  // namespace tb

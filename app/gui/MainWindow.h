@@ -1,0 +1,106 @@
+#pragma once
+// The workbench's main window: runs of the workspace (left), run configuration generated from
+// the parameter descriptions (right), live curves of the selected run (centre), its samples and
+// log (bottom), start / pause / stop / resume in the toolbar and progress in the status bar.
+// It never computes: it reads the run store and talks to the engine through EngineController.
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+
+#include "app/gui/EngineController.h"
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QTableView;
+class QTabWidget;
+
+namespace tb {
+
+class ConfigForm;
+class CurvePlot;
+class LogView;
+class RunsTableModel;
+class SamplesView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  // Throws InputError when the workspace cannot be opened (main shows it and exits).
+  explicit MainWindow(const QString& workspacePath, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // For tests and scripting.
+  ConfigForm* configForm() const { return form_; }
+  QComboBox* taskCombo() const { return taskCombo_; }
+  QComboBox* algorithmCombo() const { return algorithmCombo_; }
+  QAction* startAction() const { return startAction_; }
+  QAction* pauseAction() const { return pauseAction_; }
+  QAction* stopAction() const { return stopAction_; }
+  QAction* resumeRunAction() const { return resumeRunAction_; }
+  CurvePlot* rewardPlot() const { return rewardPlot_; }
+  CurvePlot* entropyPlot() const { return entropyPlot_; }
+  SamplesView* samplesView() const { return samplesView_; }
+  LogView* logView() const { return logView_; }
+  RunsTableModel* runsModel() const { return runsModel_; }
+  EngineController* controller() const { return controller_; }
+  qint64 selectedRun() const { return selectedRun_; }
+
+ public slots:
+  void startRun();
+  void togglePause();
+  void stopRun();
+  void resumeSelectedRun();
+  void selectRun(qint64 runId);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildActions();
+  void buildLayout();
+  void rebuildForm();
+  void validateForm();
+  void updateAlgorithmInfo();
+  void reloadRuns();
+  void loadSelectedRun();
+  void updateActions();
+  void onStatusChanged(qint64 runId, int status, const QString& message);
+  void onPhase(qint64 runId, const QString& phase, double fraction);
+  void onIteration(const MetricUpdate& update);
+  void onLogLine(qint64 runId, const QString& level, const QString& message, double time);
+  void appendMetric(const QString& name, double x, double y);
+  void saveSettings() const;
+  void restoreSettings();
+
+  std::unique_ptr<RunStore> store_;  // the GUI thread's read connection
+  EngineController* controller_ = nullptr;
+  RunsTableModel* runsModel_ = nullptr;
+  qint64 selectedRun_ = -1;
+
+  QComboBox* taskCombo_ = nullptr;
+  QComboBox* algorithmCombo_ = nullptr;
+  QAction* startAction_ = nullptr;
+  QAction* pauseAction_ = nullptr;
+  QAction* stopAction_ = nullptr;
+  QAction* resumeRunAction_ = nullptr;
+  QAction* refreshAction_ = nullptr;
+  QTableView* runsView_ = nullptr;
+  ConfigForm* form_ = nullptr;
+  QLabel* algorithmInfo_ = nullptr;
+  QLabel* formStatus_ = nullptr;
+  QLabel* runTitle_ = nullptr;
+  CurvePlot* rewardPlot_ = nullptr;
+  CurvePlot* entropyPlot_ = nullptr;
+  CurvePlot* klPlot_ = nullptr;
+  CurvePlot* evalPlot_ = nullptr;
+  SamplesView* samplesView_ = nullptr;
+  LogView* logView_ = nullptr;
+  QTabWidget* bottomTabs_ = nullptr;
+  QLabel* statusText_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  bool formValid_ = true;
+};
+
+}  // namespace tb

@@ -1,0 +1,132 @@
+// GUI test (offscreen): the main window generated from the parameter descriptions starts a short
+// run from the form, its curves and samples receive points live, pause holds the run, stop
+// cancels it, and resume continues it from its checkpoint.
+#include <QtTest>
+
+#include <QAction>
+#include <QComboBox>
+
+#include "app/gui/MainWindow.h"
+#include "app/gui/RunsTableModel.h"
+#include "widgets/ConfigForm.h"
+#include "widgets/CurvePlot.h"
+#include "widgets/SamplesView.h"
+
+using tb::MainWindow;
+
+class TestGui : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir dir_;
+
+  QString workspace() const { return dir_.filePath("workspace.sqlite"); }
+
+  static void useTinyRun(MainWindow& w, int iterations) {
+    QVariantMap v;
+    v["model.d_model"] = 32;
+    v["model.layers"] = 1;
+    v["model.heads"] = 2;
+    v["model.context"] = 128;
+    v["rollout.prompts"] = 2;
+    v["rollout.group_size"] = 4;
+    v["rollout.max_new_tokens"] = 80;
+    v["warmstart.demonstrations"] = 16;
+    v["warmstart.steps"] = 4;
+    v["warmstart.batch"] = 4;
+    v["eval.every"] = 0;
+    v["run.threads"] = 1;
+    v["run.checkpoint_every"] = 1;
+    v["run.iterations"] = iterations;
+    w.configForm()->setValues(v);
+    QVERIFY(w.startAction()->isEnabled());
+  }
+
+  static tb::RunStatus statusOf(MainWindow& w, qint64 run) {
+    const tb::RunRecord* r = w.runsModel()->record(run);
+    return r ? r->status : tb::RunStatus::Created;
+  }
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings().clear();
+  }
+
+  void formIsGeneratedAndValidated() {
+    MainWindow w(workspace());
+    QVERIFY(w.configForm()->editor("rollout.group_size") != nullptr);
+    QVERIFY(w.configForm()->editor("algo.kl_coef") != nullptr);
+    QCOMPARE(w.configForm()->value("algo.kl_coef").toDouble(), 0.04);
+    // Switching the preset brings its own defaults.
+    w.algorithmCombo()->setCurrentIndex(w.algorithmCombo()->findData("dapo"));
+    QCOMPARE(w.configForm()->value("algo.clip_high").toDouble(), 0.28);
+    w.algorithmCombo()->setCurrentIndex(w.algorithmCombo()->findData("grpo"));
+    // A cross-field error disables Start and is shown at the field it names.
+    QVariantMap bad;
+    bad["model.heads"] = 3;
+    w.configForm()->setValues(bad);
+    emit w.configForm()->valuesChanged();
+    QVERIFY(!w.startAction()->isEnabled());
+    QVERIFY2(w.configForm()->fieldError("model.heads").contains("model.d_model"),
+             qPrintable(w.configForm()->fieldError("model.heads")));
+    w.configForm()->resetToDefaults();
+    emit w.configForm()->valuesChanged();
+    QVERIFY(w.startAction()->isEnabled());
+  }
+
+  void startPauseStopResume() {
+    MainWindow w(workspace());
+    w.show();
+    useTinyRun(w, 400);
+    w.startAction()->trigger();
+    const qint64 run = w.selectedRun();
+    QVERIFY(run > 0);
+    QVERIFY(w.controller()->busy());
+    QVERIFY(!w.startAction()->isEnabled());
+    QVERIFY(w.configForm()->isReadOnly());
+
+    // Curves and samples grow while the run trains.
+    QTRY_VERIFY_WITH_TIMEOUT(w.rewardPlot()->pointCount("reward/mean") >= 3, 60000);
+    QVERIFY(w.entropyPlot()->pointCount("entropy") >= 3);
+    QTRY_VERIFY(w.samplesView()->rowCount() > 0);
+
+    // Pause holds the run; Continue lets it go on.
+    w.pauseAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(w, run), tb::RunStatus::Paused, 20000);
+    const int heldAt = w.rewardPlot()->pointCount("reward/mean");
+    QTest::qWait(600);
+    QCOMPARE(w.rewardPlot()->pointCount("reward/mean"), heldAt);
+    w.pauseAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(w.rewardPlot()->pointCount("reward/mean") > heldAt, 20000);
+
+    // Stop cancels after the current iteration; the run can then be resumed.
+    w.stopAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 30000);
+    QTRY_COMPARE(statusOf(w, run), tb::RunStatus::Cancelled);
+    QTRY_VERIFY(w.resumeRunAction()->isEnabled());
+    const int stoppedAt = w.rewardPlot()->pointCount("reward/mean");
+    w.resumeRunAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(w.rewardPlot()->pointCount("reward/mean") > stoppedAt, 30000);
+    w.stopAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 30000);
+  }
+
+  void finishedRunIsShownAfterRestart() {
+    qint64 run = 0;
+    {
+      MainWindow w(workspace());
+      useTinyRun(w, 2);
+      w.startAction()->trigger();
+      run = w.selectedRun();
+      QTRY_COMPARE_WITH_TIMEOUT(statusOf(w, run), tb::RunStatus::Finished, 60000);
+    }
+    MainWindow again(workspace());
+    again.selectRun(run);
+    QCOMPARE(again.rewardPlot()->pointCount("reward/mean"), 2);
+    QVERIFY(again.samplesView()->rowCount() > 0);
+    QCOMPARE(statusOf(again, run), tb::RunStatus::Finished);
+  }
+};
+
+QTEST_MAIN(TestGui)
+#include "test_gui.moc"
