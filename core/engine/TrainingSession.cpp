@@ -209,7 +209,8 @@ void TrainingSession::warmStart() {
     const double l = loss.item<double>();
     smoothed = step == 0 ? l : 0.9 * smoothed + 0.1 * l;
     if (step % 10 == 0 || step + 1 == steps) {
-      store_.recordMetrics(runId_, step, {{"warmstart/loss", l}}, nowSeconds() - startTime_);
+      // Recorded at iterations -steps..-1: the warm start comes before RL iteration 0.
+      store_.recordMetrics(runId_, step - steps, {{"warmstart/loss", l}}, nowSeconds() - startTime_);
       if (listener_) listener_->onPhase(runId_, "warm start", (step + 1.0) / steps);
     }
   }
