@@ -1,6 +1,7 @@
 // thoughtbench: the workbench GUI. Usage: thoughtbench [--db WORKSPACE.sqlite]
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QMessageBox>
 
 #include "app/gui/MainWindow.h"
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName("thoughtbench");
   QApplication::setOrganizationName("thoughtbench");
   QApplication::setApplicationVersion(THOUGHTBENCH_VERSION);
+  QApplication::setWindowIcon(QIcon(":/icons/thoughtbench.svg"));
   QCommandLineParser parser;
   parser.setApplicationDescription("Workbench for training and inspecting reasoning policies");
   parser.addHelpOption();
