@@ -45,12 +45,6 @@ class RunLogSink : public spdlog::sinks::base_sink<std::mutex> {
   RunListener* listener_;
 };
 
-std::string hostName() {
-  char buffer[256] = {0};
-  gethostname(buffer, sizeof buffer - 1);
-  return buffer;
-}
-
 void configureThreads(const RunConfig& config) {
   int threads = static_cast<int>(config.getInt("run.threads"));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -99,7 +93,7 @@ RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& 
 
     RunConfig config = RunConfig::fromJson(record->config, "stored config of run " + std::to_string(runId));
     configureThreads(config);
-    store->markStarted(runId, getpid(), hostName());
+    store->markStarted(runId, getpid(), RunStore::currentHost());
     notify(RunStatus::Running, "");
     log->info("run {} '{}': {} on {}, {} iterations, {} threads", runId, record->name, record->algorithm,
               record->task, record->iterationsTotal, torch::get_num_threads());

@@ -1,0 +1,180 @@
+// End-to-end tests of thoughtbench-cli as a user runs it: a short training run and the commands
+// that read it back (show, metrics, samples, list), the benchmarks, and bad input that must give
+// a one-line error naming the culprit, exit code 2, and leave existing files untouched.
+#include <QtTest>
+
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+
+class TestCli : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+
+  struct Result {
+    int code = -1;
+    QString out, err;
+  };
+
+  Result cli(const QStringList& args, int timeoutMs = 120000) {
+    QProcess p;
+    p.start(THOUGHTBENCH_CLI, args);
+    p.waitForFinished(timeoutMs);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+  }
+
+  QString db() const { return dir_.filePath("ws.sqlite"); }
+
+  static QStringList tinyRun() {
+    QStringList args;
+    for (const char* s : {"model.d_model=32", "model.layers=1", "model.heads=2", "model.context=128",
+                          "rollout.prompts=2", "rollout.group_size=4", "rollout.max_new_tokens=80",
+                          "warmstart.demonstrations=16", "warmstart.steps=4", "warmstart.batch=4", "eval.every=2",
+                          "eval.problems=2", "eval.samples=2", "eval.k=2", "run.threads=1"})
+      args << "--set" << s;
+    return args;
+  }
+
+  static QByteArray fileHash(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+  }
+
+ private slots:
+  void runAndReadBack() {
+    auto r = cli(QStringList{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "3", "--db", db()} + tinyRun());
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("[3/3] reward"), qPrintable(r.out));
+    QVERIFY(r.out.contains("run 1 finished"));
+
+    r = cli({"show", "1", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    const QJsonObject show = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(show["status"].toString(), QString("finished"));
+    QCOMPARE(show["iterations_done"].toInt(), 3);
+    QCOMPARE(show["config"].toObject()["rollout.group_size"].toInt(), 4);
+    for (const char* m : {"reward/mean", "reward/std", "accuracy", "entropy", "kl", "clip/low_frac", "clip/high_frac",
+                          "length/mean", "groups/zero_std_frac", "loss/total", "grad_norm",
+                          "throughput/tokens_per_s", "time/iteration_s", "eval/accuracy", "eval/pass@k"})
+      QVERIFY2(show["latest_metrics"].toObject().contains(m), m);
+
+    r = cli({"metrics", "1", "--csv", "--name", "reward/mean", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.split('\n', Qt::SkipEmptyParts).size(), 4);  // header + 3 iterations
+    QVERIFY(r.out.startsWith("metric,iteration,value,wall_time"));
+
+    r = cli({"samples", "1", "--iteration", "2", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    const QJsonArray samples = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QCOMPARE(samples.size(), 8);  // 2 prompts x 4 completions
+    for (const auto& s : samples) {
+      const QJsonObject o = s.toObject();
+      QCOMPARE(o["iteration"].toInt(), 2);
+      QVERIFY(o["problem_id"].toString().startsWith("game24/"));
+      QVERIFY(!o["reason"].toString().isEmpty());
+      QCOMPARE(o["correct"].toBool(), o["reward"].toDouble() == 1.0);
+    }
+
+    r = cli({"list", "runs", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 1);
+  }
+
+  void listsDescribeEverything() {
+    auto r = cli({"list", "algorithms", "--json"});
+    QCOMPARE(r.code, 0);
+    QStringList names;
+    for (const auto& a : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
+      names << a.toObject()["name"].toString();
+      QVERIFY(!a.toObject()["paper"].toString().isEmpty());
+      QVERIFY(!a.toObject()["params"].toArray().isEmpty());
+    }
+    QCOMPARE(names, (QStringList{"dapo", "dr_grpo", "grpo"}));
+    r = cli({"list", "params", "--json", "--algorithm", "dapo"});
+    QCOMPARE(r.code, 0);
+    bool found = false;
+    for (const auto& p : QJsonDocument::fromJson(r.out.toUtf8()).array())
+      if (p.toObject()["key"].toString() == "algo.clip_high") found = p.toObject()["default"].toDouble() == 0.28;
+    QVERIFY(found);
+  }
+
+  void parameterDocsCoverEveryKey() {
+    QFile doc(QStringLiteral(THOUGHTBENCH_SOURCE_DIR) + "/docs/PARAMETERS.md");
+    QVERIFY(doc.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(doc.readAll());
+    for (const char* algorithm : {"grpo", "dr_grpo", "dapo"}) {
+      auto r = cli({"list", "params", "--json", "--algorithm", algorithm});
+      QCOMPARE(r.code, 0);
+      for (const auto& p : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
+        const QString key = p.toObject()["key"].toString();
+        QVERIFY2(text.contains("`" + key + "`"), qPrintable(key + " is missing from docs/PARAMETERS.md"));
+      }
+    }
+  }
+
+  void badInputIsOneLineAndExitTwo() {
+    struct Case {
+      QStringList args;
+      QString mustName;
+    };
+    const QString missingConfig = dir_.filePath("missing.json");
+    QFile bad(dir_.filePath("bad.json"));
+    bad.open(QIODevice::WriteOnly);
+    bad.write("{\"rollout\": {\"group_size\": \"eight\"}}");
+    bad.close();
+    const QList<Case> cases = {
+        {{"run", "--task", "game24", "--algorithm", "grpo", "--set", "rollout.group_size=abc"}, "rollout.group_size"},
+        {{"run", "--task", "game24", "--algorithm", "grpo", "--set", "rollout.grop_size=3"}, "rollout.group_size"},
+        {{"run", "--task", "nosuch", "--algorithm", "grpo"}, "nosuch"},
+        {{"run", "--task", "game24", "--algorithm", "nosuch"}, "nosuch"},
+        {{"run", "--config", missingConfig}, "missing.json"},
+        {{"run", "--config", bad.fileName()}, "bad.json"},
+        {{"run", "--task", "game24", "--algorithm", "grpo", "--set", "model.heads=3"}, "model.heads"},
+        {{"show", "999"}, "999"},
+        {{"list", "nothing"}, "nothing"},
+        {{"bench", "warp"}, "warp"},
+    };
+    for (const Case& c : cases) {
+      const bool usesWorkspace = c.args.first() != "bench";
+      auto r = cli(usesWorkspace ? c.args + QStringList{"--db", db()} : c.args);
+      QVERIFY2(r.code == 2, qPrintable(c.args.join(' ') + " -> " + QString::number(r.code) + " " + r.err));
+      QVERIFY2(r.err.trimmed().count('\n') == 0, qPrintable(r.err));
+      QVERIFY2(r.err.contains(c.mustName), qPrintable(c.args.join(' ') + ": " + r.err));
+    }
+  }
+
+  void foreignFilesAreRefusedAndKept() {
+    const QString text = dir_.filePath("notes.txt");
+    QFile f(text);
+    f.open(QIODevice::WriteOnly);
+    f.write("these are my notes, not a database\n");
+    f.close();
+    const QByteArray before = fileHash(text);
+    auto r = cli({"list", "runs", "--db", text});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("notes.txt"), qPrintable(r.err));
+    r = cli(QStringList{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "1", "--db", text} + tinyRun());
+    QCOMPARE(r.code, 2);
+    QCOMPARE(fileHash(text), before);
+  }
+
+  void benchPrintsOneJsonLine() {
+    for (const char* which : {"rollout", "train-step"}) {
+      auto r = cli({"bench", which, "--vocab", "16", "--d-model", "32", "--layers", "1", "--heads", "2", "--batch", "4",
+                    "--prompt-len", "4", "--new-tokens", "4", "--threads", "1", "--repeats", "1"});
+      QCOMPARE(r.code, 0);
+      QCOMPARE(r.out.trimmed().count('\n'), 0);
+      const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+      QCOMPARE(o["bench"].toString(), QString(which));
+      QVERIFY(o["tokens_per_s"].toDouble() > 0);
+      QCOMPARE(o["d_model"].toInt(), 32);
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
