@@ -22,8 +22,9 @@ std::vector<ParamSpec> commonParams() {
                  "Longest sequence (prompt + completion) in tokens the model accepts"),
       P::integer("rollout.prompts", 8, 1, 65536, "Prompts (problems) per iteration"),
       P::integer("rollout.group_size", 8, 1, 4096, "Completions sampled per prompt (G)"),
-      P::real("rollout.temperature", 1.0, 0.01, 10.0,
-              "Sampling temperature; log-probs for the loss use the same temperature (as verl)"),
+      P::real("rollout.temperature", 0.7, 0.01, 10.0,
+              "Sampling temperature; log-probs for the loss use the same temperature (as verl). 0.7: "
+              "small policies find too few correct answers at 1.0 for a learning signal"),
       P::real("rollout.top_p", 1.0, 0.01, 1.0, "Nucleus sampling mass; 1 = full distribution"),
       P::integer("rollout.max_new_tokens", 96, 1, 16384, "Completion length limit in tokens (L_max)"),
       P::real("train.lr", 1e-4, 0.0, 1.0, "AdamW learning rate of the policy update"),
@@ -34,7 +35,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
       P::integer("warmstart.demonstrations", 1000, 0, 1000000,
                  "Training problems whose solver solutions form the supervised warm start; 0 = no warm start"),
-      P::integer("warmstart.steps", 300, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
+      P::integer("warmstart.steps", 600, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
       P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
       P::real("warmstart.lr", 3e-3, 0.0, 1.0, "Peak AdamW learning rate of the warm start (cosine decay to a tenth)"),
       P::integer("eval.every", 10, 0, 10000000,
@@ -42,7 +43,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("eval.problems", 50, 1, 1000000, "Test problems per evaluation"),
       P::integer("eval.samples", 8, 1, 4096, "Completions per test problem (n of pass@k)"),
       P::integer("eval.k", 8, 1, 4096, "k of the logged eval/pass@k (unbiased estimator, k <= eval.samples)"),
-      P::real("eval.temperature", 1.0, 0.01, 10.0, "Sampling temperature during evaluation"),
+      P::real("eval.temperature", 0.6, 0.01, 10.0, "Sampling temperature during evaluation"),
   };
 }
 
