@@ -66,6 +66,15 @@ MainWindow::MainWindow(const QString& workspacePath, QWidget* parent) : QMainWin
   connect(controller_, &EngineController::iterationRecorded, this, &MainWindow::onIteration);
   connect(controller_, &EngineController::logLine, this, &MainWindow::onLogLine);
 
+  // Runs trained by another process (thoughtbench-cli, another window) are followed by polling
+  // the store; this window's own run arrives through engine events instead.
+  auto* poll = new QTimer(this);
+  poll->setInterval(2000);
+  connect(poll, &QTimer::timeout, this, [this] {
+    guarded(this, statusText_, [&] { followExternalRun(); });
+  });
+  poll->start();
+
   restoreSettings();
   reloadRuns();
   if (runsModel_->rowCount() > 0) selectRun(runsModel_->runIdAt(0));
@@ -142,12 +151,12 @@ void MainWindow::buildLayout() {
     grid->addWidget(plot, row, column);
     return plot;
   };
-  rewardPlot_ = makePlot(tr("Training reward"), tr("mean per iteration"), 0, 0);
+  rewardPlot_ = makePlot(tr("Reward"), tr("mean per iteration"), 0, 0);
   rewardPlot_->setSmoothing(0.6);
   entropyPlot_ = makePlot(tr("Entropy"), tr("nats per token"), 0, 1);
   entropyPlot_->setSmoothing(0.6);
-  klPlot_ = makePlot(tr("KL to reference"), tr("nats per token"), 1, 0);
-  evalPlot_ = makePlot(tr("Test split"), tr("fraction solved"), 1, 1);
+  klPlot_ = makePlot(tr("KL"), tr("nats per token to reference"), 1, 0);
+  evalPlot_ = makePlot(tr("Eval"), tr("test split, fraction solved"), 1, 1);
   centreLayout->addLayout(grid, 1);
   setCentralWidget(centre);
 
@@ -220,8 +229,8 @@ void MainWindow::buildLayout() {
   statusBar()->addWidget(statusText_, 1);
   statusBar()->addPermanentWidget(progress_);
 
-  resize(1500, 950);
-  resizeDocks({runsDock, configDock}, {470, 400}, Qt::Horizontal);
+  resize(1560, 960);
+  resizeDocks({runsDock, configDock}, {520, 380}, Qt::Horizontal);
   resizeDocks({bottomDock}, {300}, Qt::Vertical);
   rebuildForm();
 }
@@ -362,6 +371,18 @@ void MainWindow::loadSelectedRun() {
   samplesView_->setSamples(rows);
   for (const auto& line : store_->logs(selectedRun_, 0, 5000))
     logView_->appendLine(QString::fromStdString(line.level), QString::fromStdString(line.message), line.time);
+}
+
+void MainWindow::followExternalRun() {
+  if (selectedRun_ < 0 || selectedRun_ == controller_->activeRun()) return;
+  const RunRecord* shown = runsModel_->record(selectedRun_);
+  if (!shown || (shown->status != RunStatus::Running && shown->status != RunStatus::Paused)) return;
+  const auto stored = store_->run(selectedRun_);
+  if (!stored) return;
+  if (stored->iterationsDone != shown->iterationsDone || stored->status != shown->status) {
+    reloadRuns();
+    loadSelectedRun();
+  }
 }
 
 void MainWindow::appendMetric(const QString& name, double x, double y) {

@@ -65,6 +65,7 @@ class MainWindow : public QMainWindow {
   void updateAlgorithmInfo();
   void reloadRuns();
   void loadSelectedRun();
+  void followExternalRun();
   void updateActions();
   void onStatusChanged(qint64 runId, int status, const QString& message);
   void onPhase(qint64 runId, const QString& phase, double fraction);
