@@ -27,6 +27,7 @@ std::vector<double> groupNormalizedAdvantages(const std::vector<double>& rewards
 }
 
 double zeroStdGroupFraction(const std::vector<double>& rewards, int groupSize) {
+  TB_CHECK(groupSize > 0 && rewards.size() % groupSize == 0, rewards.size(), " rewards, group ", groupSize);
   if (rewards.empty()) return 0;
   int zero = 0, groups = 0;
   for (size_t g = 0; g < rewards.size(); g += groupSize, ++groups) {

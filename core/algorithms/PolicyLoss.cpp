@@ -42,6 +42,7 @@ torch::Tensor aggregateTokenLoss(const torch::Tensor& loss, const torch::Tensor&
     case LossAggregation::SeqMeanTokenSum:
       return masked.sum(1).mean();
     case LossAggregation::SeqMeanTokenSumNorm:
+      TB_CHECK(maxLength > 0, "seq-mean-token-sum-norm needs L_max > 0, got ", maxLength);
       return masked.sum() / (static_cast<double>(loss.size(0)) * maxLength);
   }
   TB_CHECK(false, "bad aggregation");

@@ -132,7 +132,11 @@ bool Engine::start(std::int64_t runId, RunListener* listener) {
   runId_ = runId;
   done_ = false;
   worker_ = std::thread([this, runId, listener, control = control_.get()] {
-    executeRun(dbPath_, runId, *control, listener);
+    try {
+      executeRun(dbPath_, runId, *control, listener);
+    } catch (...) {
+      // executeRun stores every failure itself; nothing may escape the thread.
+    }
     done_ = true;
   });
   return true;
