@@ -3,6 +3,7 @@
 #include "core/tasks/Game24Task.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "core/Error.h"
 #include "core/config/RunConfig.h"
@@ -23,6 +24,15 @@ void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
     const size_t j = static_cast<size_t>(rng() % i);
     std::swap(items[i - 1], items[j]);
   }
+}
+
+// Five levels of about 300 puzzles by human solve rank.
+int levelOfRank(int rank) { return std::min(4, (rank - 1) / 300); }
+
+std::string joinedNumbers(const std::array<int, 4>& numbers) {
+  std::string out;
+  for (int n : numbers) out += (out.empty() ? "" : " ") + std::to_string(n);
+  return out;
 }
 
 }  // namespace
@@ -57,6 +67,8 @@ Game24Task::Game24Task(const std::string& dataFile, int testSize, long long spli
     if (!solutions.empty()) problem.reference = solutions.front().substr(solutions.front().rfind('\n') + 1);
     solutions_.emplace(problem.id, std::move(solutions));
     problem.difficulty = p.rank;
+    problem.level = levelOfRank(p.rank);
+    problem.data = joinedNumbers(p.numbers);
     puzzles_.emplace(problem.id, p);
     (i < static_cast<size_t>(testSize) ? test_ : train_).push_back(std::move(problem));
   }
@@ -74,6 +86,42 @@ const Game24Puzzle& Game24Task::puzzle(const Problem& problem) const {
   auto it = puzzles_.find(problem.id);
   TB_CHECK(it != puzzles_.end(), "problem '", problem.id, "' is not a Game of 24 problem of this task");
   return it->second;
+}
+
+Problem Game24Task::problemFromData(const nlohmann::json& data) const {
+  std::vector<long long> values;
+  if (data.is_string()) {
+    std::istringstream in(data.get<std::string>());
+    std::string item;
+    while (in >> item) {
+      try {
+        size_t used = 0;
+        values.push_back(std::stoll(item, &used));
+        if (used != item.size()) values.clear(), values.resize(5);  // force the error below
+      } catch (const std::logic_error&) {
+        failInput("game24 problem ", data.dump(), ": '", item, "' is not an integer");
+      }
+    }
+  } else if (data.is_array()) {
+    for (const auto& v : data) {
+      if (!v.is_number_integer()) failInput("game24 problem ", data.dump(), ": expected integers");
+      values.push_back(v.get<long long>());
+    }
+  } else {
+    failInput("game24 problem ", data.dump(), ": expected four numbers as \"1 1 4 6\" or [1, 1, 4, 6]");
+  }
+  if (values.size() != 4 || std::any_of(values.begin(), values.end(), [](long long v) { return v < 1 || v > 13; }))
+    failInput("game24 problem ", data.dump(), ": expected four integers from 1 to 13");
+  std::array<int, 4> numbers{};
+  for (int i = 0; i < 4; ++i) numbers[i] = static_cast<int>(values[i]);
+  std::sort(numbers.begin(), numbers.end());
+  const std::string key = joinedNumbers(numbers);
+  for (const auto& [id, puzzle] : puzzles_)
+    if (puzzle.numbers == numbers)
+      for (const auto* split : {&train_, &test_})
+        for (const Problem& p : *split)
+          if (p.id == id) return p;
+  failInput("game24 problem '", key, "' is not among the puzzles of this task (task.max_rank or task.data_file)");
 }
 
 Verdict Game24Task::verify(const Problem& problem, const std::string& completion) const {
@@ -106,6 +154,8 @@ TB_REGISTER_TASK(game24Registration, TaskInfo{
         "step is verified exactly and a built-in solver writes demonstrations.",
     .stepLevel = true,
     .hasSolver = true,
+    .levels = {"rank 1-300", "rank 301-600", "rank 601-900", "rank 901-1200", "rank 1201-1362"},
+    .source = "Tree of Thoughts 24.csv via Yu-Fangxu/FoR (MIT)",
     .params =
         {ParamSpec::integer("task.test_size", 100, 1.0, 1000.0, "Puzzles held out for evaluation"),
          ParamSpec::integer("task.split_seed", 0, 0.0, std::nullopt,

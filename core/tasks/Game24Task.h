@@ -24,6 +24,8 @@ class Game24Task : public Task {
   Verdict verify(const Problem& problem, const std::string& completion) const override;
   std::optional<std::string> demonstration(const Problem& problem, std::mt19937_64& rng) const override;
   std::string alphabet() const override;
+  // "1 1 4 6" (as in 24.csv) or [1, 1, 4, 6].
+  Problem problemFromData(const nlohmann::json& data) const override;
 
   // The puzzle behind a problem of this task (InternalError for a foreign id).
   const Game24Puzzle& puzzle(const Problem& problem) const;

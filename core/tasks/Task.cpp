@@ -32,3 +32,31 @@ std::string datasetDirectory() {
 }
 
 }  // namespace tb
+
+namespace tb {
+
+std::vector<std::string> Task::legalSteps(const Problem&, const std::vector<std::string>&) const { return {}; }
+
+bool Task::isTerminal(const Problem&, const std::vector<std::string>&) const { return true; }
+
+std::string Task::describeState(const Problem& problem, const std::vector<std::string>& steps) const {
+  std::string out = problem.prompt;
+  for (const auto& s : steps) out += s + "\n";
+  return out;
+}
+
+std::vector<std::string> splitSteps(const std::string& completion) {
+  std::vector<std::string> steps;
+  size_t start = 0;
+  while (start <= completion.size()) {
+    size_t end = completion.find('\n', start);
+    if (end == std::string::npos) end = completion.size();
+    std::string line = completion.substr(start, end - start);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.pop_back();
+    if (!line.empty()) steps.push_back(std::move(line));
+    start = end + 1;
+  }
+  return steps;
+}
+
+}  // namespace tb

@@ -2,12 +2,18 @@
 // A Task is a source of problems plus an exact verifier: it loads or generates problems by split,
 // renders prompts, scores completions, and (where it has a solver) writes demonstrations for a
 // warm start. Tasks register themselves in Registry<TaskInfo> by name.
+//
+// Step-level tasks (TaskInfo::stepLevel) also expose their states for search and GFlowNet
+// training: a state is the problem plus the steps taken so far, a step is one line of a
+// completion, and a completion is its steps joined by '\n'.
 #include <functional>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/config/ParamSpec.h"
 #include "core/config/Registry.h"
@@ -24,6 +30,8 @@ struct Problem {
   std::string prompt;      // what the policy is conditioned on
   std::string reference;   // one reference answer for display (may be empty)
   double difficulty = 0;   // task-specific scale, larger is harder
+  int level = 0;           // difficulty level, 0 = easiest (TaskInfo::levels names them)
+  nlohmann::json data;     // the problem in the task's own data form (see Task::problemFromData)
 };
 
 struct Verdict {
@@ -43,7 +51,22 @@ class Task {
   virtual std::optional<std::string> demonstration(const Problem& problem, std::mt19937_64& rng) const = 0;
   // Characters the policy's tokenizer must cover for prompts and completions of this task.
   virtual std::string alphabet() const = 0;
+
+  // A problem from the task's own data form (game24: "1 1 4 6"; others: their JSON record), as
+  // `thoughtbench-cli task check` files give it. Throws InputError saying what was expected.
+  virtual Problem problemFromData(const nlohmann::json& data) const = 0;
+
+  // Step-level interface; the defaults describe a task without steps.
+  // The legal next steps from the state reached by `steps` (each a completion line).
+  virtual std::vector<std::string> legalSteps(const Problem& problem, const std::vector<std::string>& steps) const;
+  // Whether the state reached by `steps` ends the episode (solved, or no legal step left).
+  virtual bool isTerminal(const Problem& problem, const std::vector<std::string>& steps) const;
+  // A readable description of that state (e.g. the remaining numbers, the block stacks).
+  virtual std::string describeState(const Problem& problem, const std::vector<std::string>& steps) const;
 };
+
+// Splits a completion into its non-empty step lines (trailing spaces trimmed).
+std::vector<std::string> splitSteps(const std::string& completion);
 
 struct TaskInfo {
   std::string name;
@@ -51,6 +74,8 @@ struct TaskInfo {
   std::string description;  // one paragraph
   bool stepLevel = false;   // completions are sequences of checkable steps
   bool hasSolver = false;   // can write demonstrations
+  std::vector<std::string> levels;  // names of the difficulty levels, easiest first
+  std::string source;       // where the bundled data comes from and its licence ("" = generated)
   std::vector<ParamSpec> params;  // keys start with "task."
   std::function<std::unique_ptr<Task>(const RunConfig&)> create;
 };
