@@ -102,6 +102,24 @@ class TestCli : public QObject {
     QVERIFY(found);
   }
 
+  void everyTaskTrainsFromTheCli() {
+    auto r = cli({"list", "tasks", "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonArray tasks = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QVERIFY(!tasks.isEmpty());
+    for (const auto& t : tasks) {
+      const QString name = t.toObject()["name"].toString();
+      // A tiny policy, one GRPO iteration and one evaluation on each task's own default context.
+      QStringList args{"run", "--task", name, "--algorithm", "grpo", "--iterations", "1", "--db", db(), "--quiet"};
+      for (const char* s : {"model.d_model=32", "model.layers=1", "model.heads=2", "rollout.prompts=2",
+                            "rollout.group_size=2", "rollout.max_new_tokens=24", "warmstart.demonstrations=0",
+                            "eval.every=1", "eval.problems=2", "eval.samples=2", "eval.k=2", "run.threads=1"})
+        args << "--set" << s;
+      r = cli(args);
+      QVERIFY2(r.code == 0, qPrintable(name + ": " + r.out + r.err));
+    }
+  }
+
   void parameterDocsCoverEveryKey() {
     QFile doc(QStringLiteral(THOUGHTBENCH_SOURCE_DIR) + "/docs/PARAMETERS.md");
     QVERIFY(doc.open(QIODevice::ReadOnly));

@@ -12,6 +12,7 @@ int showCommand(const CliArguments& args);     // show RUN
 int metricsCommand(const CliArguments& args);  // metrics RUN
 int samplesCommand(const CliArguments& args);  // samples RUN
 int benchCommand(const CliArguments& args);    // bench rollout|train-step
+int taskCommand(const CliArguments& args);     // task show|check NAME
 
 // The workspace named by --db, or the default one.
 std::string workspacePath(const CliArguments& args);

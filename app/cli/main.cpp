@@ -16,6 +16,8 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   show RUN [--json]                  a run's status, latest metrics and config
   metrics RUN [--json|--csv] [--name METRIC]
   samples RUN [--iteration N] [--limit N] [--json]
+  task show NAME [--n K] [--difficulty LEVEL] [--set task.key=value]... [--json]
+  task check NAME --file F.jsonl [--json]   verify {"problem": ..., "completion": "..."} records
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     if (command == "metrics") return metricsCommand(args);
     if (command == "samples") return samplesCommand(args);
     if (command == "bench") return benchCommand(args);
+    if (command == "task") return taskCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {

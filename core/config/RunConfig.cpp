@@ -87,6 +87,7 @@ ConfigSchema RunConfig::schemaFor(const std::string& task, const std::string& al
   for (auto& p : commonParams()) schema.add(std::move(p));
   for (const auto& p : taskInfo.params) schema.add(p);
   for (const auto& p : algoInfo.params) schema.add(p);
+  for (const auto& [key, value] : taskInfo.defaultOverrides) schema.setDefault(key, value);
   for (const auto& [key, value] : algoInfo.defaultOverrides) schema.setDefault(key, value);
   return schema;
 }

@@ -78,6 +78,8 @@ struct TaskInfo {
   std::string source;       // where the bundled data comes from and its licence ("" = generated)
   std::vector<ParamSpec> params;  // keys start with "task."
   std::function<std::unique_ptr<Task>(const RunConfig&)> create;
+  // Common parameters this task needs changed (e.g. a longer model.context for long prompts).
+  std::vector<std::pair<std::string, nlohmann::json>> defaultOverrides = {};
 };
 
 using TaskRegistry = Registry<TaskInfo>;
