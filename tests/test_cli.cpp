@@ -124,8 +124,14 @@ class TestCli : public QObject {
     QFile doc(QStringLiteral(THOUGHTBENCH_SOURCE_DIR) + "/docs/PARAMETERS.md");
     QVERIFY(doc.open(QIODevice::ReadOnly));
     const QString text = QString::fromUtf8(doc.readAll());
-    for (const char* algorithm : {"grpo", "dr_grpo", "dapo"}) {
-      auto r = cli({"list", "params", "--json", "--algorithm", algorithm});
+    auto tasks = cli({"list", "tasks", "--json"});
+    QStringList combinations;
+    for (const char* algorithm : {"grpo", "dr_grpo", "dapo"}) combinations << QString("game24/") + algorithm;
+    for (const auto& t : QJsonDocument::fromJson(tasks.out.toUtf8()).array())
+      combinations << t.toObject()["name"].toString() + "/grpo";
+    for (const QString& combination : combinations) {
+      const QStringList parts = combination.split('/');
+      auto r = cli({"list", "params", "--json", "--task", parts[0], "--algorithm", parts[1]});
       QCOMPARE(r.code, 0);
       for (const auto& p : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
         const QString key = p.toObject()["key"].toString();

@@ -22,6 +22,7 @@ class TestGui : public QObject {
   QString workspace() const { return dir_.filePath("workspace.sqlite"); }
 
   static void useTinyRun(MainWindow& w, int iterations) {
+    w.taskCombo()->setCurrentIndex(w.taskCombo()->findData("game24"));
     QVariantMap v;
     v["model.d_model"] = 32;
     v["model.layers"] = 1;

@@ -17,7 +17,7 @@ class TestLearning : public QObject {
 
   double finalEvalAccuracy(bool warmStart, double* trainAccuracy) {
     RunConfig c = RunConfig::defaults("game24", "grpo");
-    for (const char* o : {"task.max_rank=300", "task.test_size=50", "warmstart.steps=300", "warmstart.lr=3e-3",
+    for (const char* o : {"task.max_rank=300", "task.test_size=50", "warmstart.steps=300",
                           "eval.problems=50", "eval.samples=8", "eval.temperature=0.5", "eval.every=2",
                           "run.iterations=2", "run.threads=0"})
       c.applyOverride(o);

@@ -35,8 +35,11 @@ int listCommand(const CliArguments& args) {
   if (what == "tasks") {
     nlohmann::json out = nlohmann::json::array();
     for (const TaskInfo* t : TaskRegistry::instance().all()) {
+      nlohmann::json overrides = nlohmann::json::object();
+      for (const auto& [k, v] : t->defaultOverrides) overrides[k] = v;
       out.push_back({{"name", t->name}, {"title", t->title}, {"description", t->description},
-                     {"step_level", t->stepLevel}, {"has_solver", t->hasSolver}, {"params", paramsJson(t->params)}});
+                     {"step_level", t->stepLevel}, {"has_solver", t->hasSolver}, {"levels", t->levels},
+                     {"source", t->source}, {"default_overrides", overrides}, {"params", paramsJson(t->params)}});
       if (!json) std::printf("%-12s %s: %s\n", t->name.c_str(), t->title.c_str(), t->description.c_str());
     }
     if (json) std::printf("%s\n", out.dump(2).c_str());

@@ -23,12 +23,14 @@
 
 #include "app/gui/FormFields.h"
 #include "app/gui/RunsTableModel.h"
+#include "app/gui/TaskBrowserController.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/tasks/Task.h"
 #include "widgets/ConfigForm.h"
 #include "widgets/CurvePlot.h"
 #include "widgets/LogView.h"
 #include "widgets/SamplesView.h"
+#include "widgets/TaskBrowser.h"
 
 namespace tb {
 
@@ -158,7 +160,17 @@ void MainWindow::buildLayout() {
   klPlot_ = makePlot(tr("KL"), tr("nats per token to reference"), 1, 0);
   evalPlot_ = makePlot(tr("Eval"), tr("test split, fraction solved"), 1, 1);
   centreLayout->addLayout(grid, 1);
-  setCentralWidget(centre);
+
+  // The centre holds two tabs: the training plots and the task browser.
+  centralTabs_ = new QTabWidget;
+  centralTabs_->setObjectName("centralTabs");
+  centralTabs_->setDocumentMode(true);
+  centralTabs_->addTab(centre, tr("Training"));
+  taskBrowser_ = new TaskBrowser;
+  centralTabs_->addTab(taskBrowser_, tr("Tasks"));
+  centralTabs_->setTabToolTip(1, tr("The registered tasks: descriptions, levels, sources and solved sample problems"));
+  taskBrowserController_ = new TaskBrowserController(taskBrowser_, this);
+  setCentralWidget(centralTabs_);
 
   // Left: runs.
   runsView_ = new QTableView;
@@ -232,7 +244,24 @@ void MainWindow::buildLayout() {
   resize(1560, 960);
   resizeDocks({runsDock, configDock}, {520, 380}, Qt::Horizontal);
   resizeDocks({bottomDock}, {300}, Qt::Vertical);
+  trainingDocks_ = {runsDock, configDock, bottomDock};
+  connect(centralTabs_, &QTabWidget::currentChanged, this, &MainWindow::onCentralTabChanged);
   rebuildForm();
+}
+
+void MainWindow::showTasksTab() { centralTabs_->setCurrentWidget(taskBrowser_); }
+
+void MainWindow::onCentralTabChanged(int index) {
+  // The runs, configuration and samples docks belong to training: the task browser gets the
+  // whole window, and the Training tab gets its dock layout back.
+  const bool tasks = centralTabs_->widget(index) == taskBrowser_;
+  if (tasks) {
+    trainingState_ = saveState();
+    for (auto* dock : trainingDocks_) dock->hide();
+  } else {
+    for (auto* dock : trainingDocks_) dock->show();
+    if (!trainingState_.isEmpty()) restoreState(trainingState_);
+  }
 }
 
 void MainWindow::rebuildForm() {
@@ -479,7 +508,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 void MainWindow::saveSettings() const {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
-  settings.setValue("window/state", saveState());
+  const bool onTasks = centralTabs_->currentWidget() == taskBrowser_ && !trainingState_.isEmpty();
+  settings.setValue("window/state", onTasks ? trainingState_ : saveState());
   settings.setValue("run/task", taskCombo_->currentData());
   settings.setValue("run/algorithm", algorithmCombo_->currentData());
   settings.setValue("run/values", form_->values());
@@ -489,7 +519,7 @@ void MainWindow::restoreSettings() {
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray());
-  const int task = taskCombo_->findData(settings.value("run/task"));
+  const int task = taskCombo_->findData(settings.value("run/task", "game24"));
   if (task >= 0) taskCombo_->setCurrentIndex(task);
   const int algorithm = algorithmCombo_->findData(settings.value("run/algorithm", "grpo"));
   if (algorithm >= 0) algorithmCombo_->setCurrentIndex(algorithm);

@@ -2,6 +2,8 @@
 // The workbench's main window: runs of the workspace (left), run configuration generated from
 // the parameter descriptions (right), live curves of the selected run (centre), its samples and
 // log (bottom), start / pause / stop / resume in the toolbar and progress in the status bar.
+// A second central tab, "Tasks", browses the registered tasks (TaskBrowser); the training docks
+// step aside while it is shown.
 // It never computes: it reads the run store and talks to the engine through EngineController.
 #include <QMainWindow>
 #include <QPointer>
@@ -11,6 +13,7 @@
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QTableView;
@@ -23,6 +26,8 @@ class CurvePlot;
 class LogView;
 class RunsTableModel;
 class SamplesView;
+class TaskBrowser;
+class TaskBrowserController;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -46,6 +51,9 @@ class MainWindow : public QMainWindow {
   RunsTableModel* runsModel() const { return runsModel_; }
   EngineController* controller() const { return controller_; }
   qint64 selectedRun() const { return selectedRun_; }
+  QTabWidget* centralTabs() const { return centralTabs_; }  // "Training" (0) and "Tasks" (1)
+  TaskBrowser* taskBrowser() const { return taskBrowser_; }
+  void showTasksTab();
 
  public slots:
   void startRun();
@@ -73,6 +81,7 @@ class MainWindow : public QMainWindow {
   void onLogLine(qint64 runId, const QString& level, const QString& message, double time);
   void appendMetric(const QString& name, double x, double y);
   void saveSettings() const;
+  void onCentralTabChanged(int index);
   void restoreSettings();
 
   std::unique_ptr<RunStore> store_;  // the GUI thread's read connection
@@ -99,6 +108,11 @@ class MainWindow : public QMainWindow {
   SamplesView* samplesView_ = nullptr;
   LogView* logView_ = nullptr;
   QTabWidget* bottomTabs_ = nullptr;
+  QTabWidget* centralTabs_ = nullptr;
+  TaskBrowser* taskBrowser_ = nullptr;
+  TaskBrowserController* taskBrowserController_ = nullptr;
+  QList<QDockWidget*> trainingDocks_;  // hidden while the Tasks tab is shown
+  QByteArray trainingState_;           // the dock layout of the Training tab, saved on leaving it
   QLabel* statusText_ = nullptr;
   QProgressBar* progress_ = nullptr;
   bool formValid_ = true;

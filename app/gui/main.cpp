@@ -1,10 +1,14 @@
-// thoughtbench: the workbench GUI. Usage: thoughtbench [--db WORKSPACE.sqlite]
+// thoughtbench: the workbench GUI.
+// Usage: thoughtbench [--db WORKSPACE.sqlite] [--tab training|tasks] [--show-task NAME]
+#include <cstdio>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QMessageBox>
 
 #include "app/gui/MainWindow.h"
+#include "widgets/TaskBrowser.h"
 #include "core/store/Workspace.h"
 
 int main(int argc, char** argv) {
@@ -19,10 +23,22 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption db("db", "Workspace database (default: ~/.local/share/thoughtbench/workspace.sqlite).", "path");
   parser.addOption(db);
+  QCommandLineOption tab("tab", "Central tab shown at start: training (default) or tasks.", "name", "training");
+  parser.addOption(tab);
+  QCommandLineOption showTask("show-task", "Open the Tasks tab on this task (e.g. blocksworld).", "name");
+  parser.addOption(showTask);
   parser.process(app);
+  const QString startTab = parser.value(tab).toLower();
+  if (startTab != "training" && startTab != "tasks") {
+    std::fprintf(stderr, "thoughtbench: --tab must be training or tasks, not '%s'\n", qPrintable(startTab));
+    return 2;
+  }
   const QString workspace = parser.isSet(db) ? parser.value(db) : QString::fromStdString(tb::defaultWorkspacePath());
   try {
     tb::MainWindow window(workspace);
+    if (startTab == "tasks" || parser.isSet(showTask)) window.showTasksTab();
+    if (parser.isSet(showTask) && !window.taskBrowser()->selectTask(parser.value(showTask)))
+      std::fprintf(stderr, "thoughtbench: no task named '%s'\n", qPrintable(parser.value(showTask)));
     window.show();
     return app.exec();
   } catch (const std::exception& e) {

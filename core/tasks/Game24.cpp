@@ -1,13 +1,17 @@
-// Game of 24: the CSV loader, the exact step checker, the expression evaluator and the exhaustive
-// solver that writes demonstrations in the completion format documented in Game24.h.
+// Game of 24 and its N-number generalisation: the CSV loader, the exact step checker, the
+// expression evaluator, the exhaustive solver that writes demonstrations in the completion format
+// documented in Game24.h, canonical solutions, and the step-level helpers (replay, legal steps).
 #include "core/tasks/Game24.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/Error.h"
@@ -91,6 +95,13 @@ void insertSorted(std::vector<Rational>& values, const Rational& v) {
   values.insert(std::upper_bound(values.begin(), values.end(), v), v);
 }
 
+// One binary operation a op b (a step's reading, or an operation of an Answer expression).
+struct StepReading {
+  Rational a;
+  char op = '+';
+  Rational b;
+};
+
 // ---- Expression evaluation -------------------------------------------------------------------
 
 enum class EvalStatus { Ok, Syntax, DivisionByZero, Overflow };
@@ -98,7 +109,9 @@ enum class EvalStatus { Ok, Syntax, DivisionByZero, Overflow };
 // expr := term (('+'|'-') term)*; term := factor (('*'|'/') factor)*; factor := int | '(' expr ')'
 class ExpressionParser {
  public:
-  ExpressionParser(const std::string& text, std::vector<long long>* used) : text_(text), used_(used) {}
+  ExpressionParser(const std::string& text, std::vector<long long>* used,
+                   std::vector<StepReading>* applied = nullptr)
+      : text_(text), used_(used), applied_(applied) {}
 
   std::optional<Rational> parseAll() {
     auto value = expr(0);
@@ -130,6 +143,7 @@ class ExpressionParser {
     if (op == '/' && b == Rational(0)) return fail(EvalStatus::DivisionByZero);
     auto r = Rational::tryApply(op, a, b);
     if (!r) return fail(EvalStatus::Overflow);
+    if (applied_) applied_->push_back({a, op, b});
     return r;
   }
   std::optional<Rational> expr(int depth) {
@@ -187,17 +201,12 @@ class ExpressionParser {
 
   const std::string& text_;
   std::vector<long long>* used_;
+  std::vector<StepReading>* applied_;
   size_t pos_ = 0;
   EvalStatus status_ = EvalStatus::Ok;
 };
 
 // ---- Step checking ---------------------------------------------------------------------------
-
-struct StepReading {
-  Rational a;
-  char op = '+';
-  Rational b;
-};
 
 struct ParsedStep {
   std::vector<StepReading> readings;  // "8/4/2" reads as 8/(4/2) or (8/4)/2
@@ -245,7 +254,10 @@ std::string parseStep(const std::string& line, ParsedStep& out) {
   return "";
 }
 
-std::string checkStep(const ParsedStep& step, std::vector<Rational>& available) {
+// Applies a parsed step to `available`; returns an error (without the "step N: " prefix) or "" and
+// then reports the reading it applied in `applied`.
+std::string checkStep(const ParsedStep& step, std::vector<Rational>& available,
+                      StepReading* applied = nullptr) {
   auto usable = [&](const StepReading& r) {
     auto rest = available;
     return removeOne(rest, r.a) && removeOne(rest, r.b);
@@ -284,6 +296,7 @@ std::string checkStep(const ParsedStep& step, std::vector<Rational>& available) 
     return "left list " + (step.left.empty() ? std::string("(empty)") : joinNumbers(step.left)) +
            " should be " + joinNumbers(rest);
   available = std::move(rest);
+  if (applied) *applied = r;
   return "";
 }
 
@@ -314,6 +327,50 @@ std::string checkAnswer(const std::vector<int>& numbers, const std::string& text
     if (*claimed != *value) return "equals " + value->toString() + " but says " + claimed->toString();
   }
   return "";
+}
+
+std::optional<std::string> answerText(const std::string& line);
+
+// The operations of an Answer expression that uses each input number exactly once, in evaluation
+// order; false when it cannot be evaluated or uses other numbers.
+bool answerOperations(const std::vector<int>& numbers, const std::string& text, std::vector<StepReading>& ops) {
+  const auto parts = split(text, '=');
+  if (parts.empty() || parts.size() > 2) return false;
+  std::vector<long long> used;
+  ExpressionParser parser(parts[0], &used, &ops);
+  if (!parser.parseAll()) return false;
+  std::vector<long long> expected(numbers.begin(), numbers.end());
+  std::sort(expected.begin(), expected.end());
+  std::sort(used.begin(), used.end());
+  return used == expected;
+}
+
+// Replays step lines from `available` (ascending) up to the first invalid one; returns its error
+// with the "step N: " prefix, or "". Counts the valid steps and collects the readings applied.
+std::string replayLines(const std::vector<std::string>& lines, std::vector<Rational>& available, int* validSteps,
+                        std::vector<StepReading>* applied) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ParsedStep step;
+    StepReading reading;
+    std::string error = parseStep(lines[i], step);
+    if (error.empty()) error = checkStep(step, available, &reading);
+    if (!error.empty()) return "step " + std::to_string(i + 1) + ": " + error;
+    if (validSteps) ++*validSteps;
+    if (applied) applied->push_back(reading);
+  }
+  return "";
+}
+
+// Splits a completion into its step lines and its Answer text (lines after the Answer are ignored).
+void splitCompletion(const std::string& completion, std::vector<std::string>& stepLines,
+                     std::optional<std::string>& answer) {
+  std::istringstream in(completion);
+  for (std::string raw; std::getline(in, raw);) {
+    const std::string line = trim(raw);
+    if (line.empty()) continue;
+    if ((answer = answerText(line))) break;
+    stepLines.push_back(line);
+  }
 }
 
 // An "Answer:" line, in any letter case, with optional spaces before the colon.
@@ -366,39 +423,89 @@ std::optional<Rational> applyMove(const Move& move, const Rational& small, const
   return Rational::tryApply(move.op, l, r);
 }
 
-// Whether the values can reach the target at all; lets the solver skip building the strings of
-// dead branches, which would otherwise dominate its cost. Order-free: each pair is sorted here.
-bool canReach(std::vector<Rational>& values, const Rational& target) {
-  const size_t n = values.size();
-  if (n == 1) return values[0] == target;
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t j = i + 1; j < n; ++j) {
-      const Rational vi = values[i], vj = values[j], last = values[n - 1];
-      // Replace the pair by its result in place (slot i: result, slot j: the last value), then
-      // restore, so the search allocates nothing.
-      values[j] = last;
-      values.pop_back();
-      bool found = false;
-      for (const Move& move : kMoves) {
-        auto value = applyMove(move, std::min(vi, vj), std::max(vi, vj));
-        if (!value) continue;
-        values[i] = *value;
-        if ((found = canReach(values, target))) break;
+// Whether a move's value is kept: it exists and, under Countdown rules (integersOnly), is whole.
+bool keeps(const std::optional<Rational>& value, bool integersOnly) {
+  return value && (!integersOnly || value->isInteger());
+}
+
+// Whether values can reach the target at all; lets the solver skip building the strings of dead
+// branches, which would otherwise dominate its cost. Results for three or more values are
+// memoised by multiset: with 5 or 6 numbers the same states recur along many step orders.
+class ReachCache {
+ public:
+  ReachCache(const Rational& target, bool integersOnly) : target_(target), integersOnly_(integersOnly) {}
+
+  // Order-free: each pair is sorted here; `values` is restored before returning.
+  bool canReach(std::vector<Rational>& values) {
+    const size_t n = values.size();
+    if (n == 0) return false;
+    if (n == 1) return values[0] == target_;
+    std::string key;
+    if (n >= 3) {
+      auto sorted = values;
+      std::sort(sorted.begin(), sorted.end());
+      key.resize(sorted.size() * 2 * sizeof(long long));
+      char* out = key.data();
+      for (const auto& v : sorted) {
+        const long long parts[2] = {v.num(), v.den()};
+        std::memcpy(out, parts, sizeof parts);
+        out += sizeof parts;
       }
-      values.push_back(last);
-      values[i] = vi;
-      values[j] = vj;
-      if (found) return true;
+      if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     }
+    const bool found = search(values);
+    if (n >= 3) memo_.emplace(std::move(key), found);
+    return found;
   }
-  return false;
+
+ private:
+  bool search(std::vector<Rational>& values) {
+    const size_t n = values.size();
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        const Rational vi = values[i], vj = values[j], last = values[n - 1];
+        // Replace the pair by its result in place (slot i: result, slot j: the last value), then
+        // restore, so the search allocates nothing.
+        values[j] = last;
+        values.pop_back();
+        bool found = false;
+        for (const Move& move : kMoves) {
+          auto value = applyMove(move, std::min(vi, vj), std::max(vi, vj));
+          if (!keeps(value, integersOnly_)) continue;
+          values[i] = *value;
+          if ((found = canReach(values))) break;
+        }
+        values.push_back(last);
+        values[i] = vi;
+        values[j] = vj;
+        if (found) return true;
+      }
+    }
+    return false;
+  }
+
+  Rational target_;
+  bool integersOnly_;
+  std::unordered_map<std::string, bool> memo_;
+};
+
+// Fisher-Yates with rng() % n: std::shuffle differs between standard libraries.
+template <typename T>
+void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
+  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[static_cast<size_t>(rng() % i)]);
 }
 
 struct Solver {
   Rational target;
+  SolveOptions options;
+  ReachCache reach;
   std::vector<std::string> steps;
   std::unordered_set<std::string> seen;
   std::vector<std::string> solutions;
+
+  Solver(const Rational& t, const SolveOptions& o) : target(t), options(o), reach(t, o.integersOnly) {}
+
+  bool done() const { return options.limit > 0 && solutions.size() >= options.limit; }
 
   void search(const std::vector<Term>& terms) {
     if (terms.size() == 1) {
@@ -409,38 +516,41 @@ struct Solver {
       if (seen.insert(completion).second) solutions.push_back(std::move(completion));
       return;
     }
-    for (size_t i = 0; i < terms.size(); ++i) {
-      for (size_t j = i + 1; j < terms.size(); ++j) {
-        for (const Move& move : kMoves) {
-          const char op = move.op;
-          const Term& l = move.largerFirst ? terms[j] : terms[i];
-          const Term& r = move.largerFirst ? terms[i] : terms[j];
-          auto value = applyMove(move, terms[i].value, terms[j].value);
-          if (!value) continue;
-          // Most branches miss the target: test the values before building any strings.
-          std::vector<Rational> values;
-          for (size_t k = 0; k < terms.size(); ++k)
-            if (k != i && k != j) values.push_back(terms[k].value);
-          insertSorted(values, *value);
-          if (!canReach(values, target)) continue;
-          Term made{*value, combine(l, op, r), precedenceOf(op)};
-          std::vector<Term> rest;
-          rest.reserve(terms.size() - 1);
-          for (size_t k = 0; k < terms.size(); ++k)
-            if (k != i && k != j) rest.push_back(terms[k]);
-          auto at = std::upper_bound(rest.begin(), rest.end(), made.value,
-                                     [](const Rational& v, const Term& t) { return v < t.value; });
-          rest.insert(at, std::move(made));
-          std::string step = l.value.toString() + op + r.value.toString() + "=" + value->toString() + " (left:";
-          for (const auto& t : rest) {
-            step += ' ';
-            step += t.value.toString();
-          }
-          steps.push_back(step + ")");
-          search(rest);
-          steps.pop_back();
-        }
-      }
+    struct Choice {
+      size_t i, j;
+      const Move* move;
+    };
+    std::vector<Choice> choices;
+    for (size_t i = 0; i < terms.size(); ++i)
+      for (size_t j = i + 1; j < terms.size(); ++j)
+        for (const Move& move : kMoves) choices.push_back({i, j, &move});
+    if (options.rng) portableShuffle(choices, *options.rng);
+    for (const Choice& c : choices) {
+      if (done()) return;
+      const size_t i = c.i, j = c.j;
+      const Move& move = *c.move;
+      const char op = move.op;
+      const Term& l = move.largerFirst ? terms[j] : terms[i];
+      const Term& r = move.largerFirst ? terms[i] : terms[j];
+      auto value = applyMove(move, terms[i].value, terms[j].value);
+      if (!keeps(value, options.integersOnly)) continue;
+      // Most branches miss the target: test the values before building any strings.
+      std::vector<Rational> values;
+      for (size_t k = 0; k < terms.size(); ++k)
+        if (k != i && k != j) values.push_back(terms[k].value);
+      insertSorted(values, *value);
+      if (!reach.canReach(values)) continue;
+      Term made{*value, combine(l, op, r), precedenceOf(op)};
+      std::vector<Term> rest;
+      rest.reserve(terms.size() - 1);
+      for (size_t k = 0; k < terms.size(); ++k)
+        if (k != i && k != j) rest.push_back(terms[k]);
+      auto at = std::upper_bound(rest.begin(), rest.end(), made.value,
+                                 [](const Rational& v, const Term& t) { return v < t.value; });
+      rest.insert(at, std::move(made));
+      steps.push_back(formatArithmeticStep(l.value, op, r.value, *value, values));
+      search(rest);
+      steps.pop_back();
     }
   }
 };
@@ -516,17 +626,11 @@ std::vector<Game24Puzzle> loadGame24Csv(const std::string& path) {
   return puzzles;
 }
 
-Game24Check checkGame24(const std::vector<int>& numbers, const std::string& completion, int target) {
-  Game24Check out;
+ArithmeticCheck checkArithmeticSteps(const std::vector<int>& numbers, const std::string& completion, int target) {
+  ArithmeticCheck out;
   std::vector<std::string> stepLines;
   std::optional<std::string> answer;
-  std::istringstream in(completion);
-  for (std::string raw; std::getline(in, raw);) {
-    const std::string line = trim(raw);
-    if (line.empty()) continue;
-    if ((answer = answerText(line))) break;  // anything after the Answer line is ignored
-    stepLines.push_back(line);
-  }
+  splitCompletion(completion, stepLines, answer);  // anything after the Answer line is ignored
   if (stepLines.empty() && !answer) {
     out.reason = "no steps and no Answer line";
     return out;
@@ -534,16 +638,9 @@ Game24Check checkGame24(const std::vector<int>& numbers, const std::string& comp
 
   std::vector<Rational> available(numbers.begin(), numbers.end());
   std::sort(available.begin(), available.end());
-  for (size_t i = 0; i < stepLines.size(); ++i) {
-    const std::string prefix = "step " + std::to_string(i + 1) + ": ";
-    ParsedStep step;
-    std::string error = parseStep(stepLines[i], step);
-    if (error.empty()) error = checkStep(step, available);
-    if (!error.empty()) {
-      out.reason = prefix + error;
-      return out;
-    }
-    ++out.validSteps;
+  if (std::string error = replayLines(stepLines, available, &out.validSteps, nullptr); !error.empty()) {
+    out.reason = error;
+    return out;
   }
   if (!stepLines.empty()) {
     const std::string last = "step " + std::to_string(stepLines.size());
@@ -567,29 +664,174 @@ Game24Check checkGame24(const std::vector<int>& numbers, const std::string& comp
   return out;
 }
 
-std::optional<Rational> evaluateExpression(const std::string& expression, std::vector<long long>* used) {
-  if (used) used->clear();
-  ExpressionParser parser(expression, used);
-  return parser.parseAll();
+Game24Check checkGame24(const std::vector<int>& numbers, const std::string& completion, int target) {
+  return checkArithmeticSteps(numbers, completion, target);
 }
 
-std::vector<std::string> solveGame24(const std::vector<int>& numbers, int target) {
+std::optional<Rational> evaluateExpression(const std::string& expression, std::vector<long long>* used,
+                                           std::string* error) {
+  if (used) used->clear();
+  ExpressionParser parser(expression, used);
+  auto value = parser.parseAll();
+  if (!value && error) {
+    switch (parser.status()) {
+      case EvalStatus::DivisionByZero: *error = "division by zero"; break;
+      case EvalStatus::Overflow: *error = "number too large"; break;
+      default: *error = "cannot parse"; break;
+    }
+  }
+  return value;
+}
+
+std::vector<std::string> solveArithmetic(const std::vector<int>& numbers, int target, const SolveOptions& options) {
   if (numbers.empty()) return {};
   std::vector<Term> terms;
   for (int n : numbers) {
     // Answer lines have no unary minus, so a negative input could not be written down.
-    TB_CHECK(n >= 0, "solveGame24 needs non-negative numbers, got ", n);
+    TB_CHECK(n >= 0, "solveArithmetic needs non-negative numbers, got ", n);
     terms.push_back({Rational(n), std::to_string(n), 3});
   }
   std::stable_sort(terms.begin(), terms.end(), [](const Term& a, const Term& b) { return a.value < b.value; });
-  Solver solver{Rational(target), {}, {}, {}};
+  Solver solver(Rational(target), options);
   solver.search(terms);
   return std::move(solver.solutions);
+}
+
+std::vector<std::string> solveGame24(const std::vector<int>& numbers, int target) {
+  return solveArithmetic(numbers, target);
+}
+
+bool isSolvable(const std::vector<int>& numbers, int target, bool integersOnly) {
+  std::vector<Rational> values(numbers.begin(), numbers.end());
+  std::sort(values.begin(), values.end());
+  ReachCache reach(Rational(target), integersOnly);
+  return reach.canReach(values);
+}
+
+std::string withoutAnswerLine(const std::string& completion) {
+  const size_t at = completion.rfind("\nAnswer:");
+  return at == std::string::npos ? completion : completion.substr(0, at);
 }
 
 std::string game24Prompt(const std::array<int, 4>& numbers) {
   return std::to_string(numbers[0]) + " " + std::to_string(numbers[1]) + " " +
          std::to_string(numbers[2]) + " " + std::to_string(numbers[3]) + "\n";
+}
+
+std::string formatArithmeticStep(const Rational& l, char op, const Rational& r, const Rational& value,
+                                 const std::vector<Rational>& rest) {
+  std::string step = l.toString() + op + r.toString() + "=" + value.toString() + " (left:";
+  for (const auto& v : rest) {
+    step += ' ';
+    step += v.toString();
+  }
+  return step + ")";
+}
+
+std::string arithmeticPrompt(const std::vector<int>& numbers, int target) {
+  return joinInts(numbers) + " -> " + std::to_string(target) + "\n";
+}
+
+// ---- Canonical solutions ---------------------------------------------------------------------
+
+namespace {
+
+// Fractions in parentheses, so that "8/(1/3)" and "(8/1)/3" cannot print alike.
+std::string operandText(const Rational& v) { return v.isInteger() ? v.toString() : "(" + v.toString() + ")"; }
+
+std::string canonicalStep(const StepReading& r) {
+  Rational a = r.a, b = r.b;
+  if ((r.op == '+' || r.op == '*') && b < a) std::swap(a, b);
+  const auto value = Rational::tryApply(r.op, a, b);  // applied before, so it exists
+  return operandText(a) + r.op + operandText(b) + "=" + (value ? operandText(*value) : std::string("?"));
+}
+
+}  // namespace
+
+std::string canonicalSolution(const std::vector<int>& numbers, const std::string& completion) {
+  std::vector<std::string> stepLines;
+  std::optional<std::string> answer;
+  splitCompletion(completion, stepLines, answer);
+  std::vector<StepReading> ops;
+  if (!stepLines.empty()) {
+    std::vector<Rational> available(numbers.begin(), numbers.end());
+    std::sort(available.begin(), available.end());
+    if (!replayLines(stepLines, available, nullptr, &ops).empty()) return "";
+  } else if (!answer || !answerOperations(numbers, *answer, ops)) {
+    return "";
+  }
+  if (ops.empty()) return "";
+  // The multiset of steps forgets their order, which is all that independent steps may change.
+  std::vector<std::string> parts;
+  for (const auto& op : ops) parts.push_back(canonicalStep(op));
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : "; ") + part;
+  return out;
+}
+
+int distinctCorrectSolutions(const std::vector<int>& numbers, const std::vector<std::string>& completions,
+                             int target) {
+  std::set<std::string> forms;
+  for (const auto& completion : completions) {
+    if (!checkArithmeticSteps(numbers, completion, target).correct) continue;
+    if (std::string form = canonicalSolution(numbers, completion); !form.empty()) forms.insert(std::move(form));
+  }
+  return static_cast<int>(forms.size());
+}
+
+// ---- Step-level interface ----------------------------------------------------------------------
+
+ArithmeticState replayArithmeticSteps(const std::vector<int>& numbers, const std::vector<std::string>& steps) {
+  ArithmeticState state;
+  state.left.assign(numbers.begin(), numbers.end());
+  std::sort(state.left.begin(), state.left.end());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const std::string line = trim(steps[i]);
+    if (answerText(line)) {
+      state.answered = true;
+      break;
+    }
+    ParsedStep step;
+    std::string error = parseStep(line, step);
+    if (error.empty()) error = checkStep(step, state.left);
+    if (!error.empty()) {
+      state.valid = false;
+      state.reason = "step " + std::to_string(i + 1) + ": " + error;
+      break;
+    }
+  }
+  return state;
+}
+
+std::vector<std::string> legalArithmeticSteps(const std::vector<Rational>& left) {
+  std::vector<Rational> values = left;
+  std::sort(values.begin(), values.end());
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < values.size(); ++i) {
+    for (size_t j = i + 1; j < values.size(); ++j) {
+      std::vector<Rational> others;
+      for (size_t k = 0; k < values.size(); ++k)
+        if (k != i && k != j) others.push_back(values[k]);
+      for (const Move& move : kMoves) {
+        const auto value = applyMove(move, values[i], values[j]);
+        if (!value) continue;
+        auto rest = others;
+        insertSorted(rest, *value);
+        const Rational& l = move.largerFirst ? values[j] : values[i];
+        const Rational& r = move.largerFirst ? values[i] : values[j];
+        std::string line = formatArithmeticStep(l, move.op, r, *value, rest);
+        if (seen.insert(line).second) out.push_back(std::move(line));
+      }
+    }
+  }
+  return out;
+}
+
+std::string describeArithmeticState(const ArithmeticState& state) {
+  if (!state.valid) return "invalid: " + state.reason;
+  return "left: " + joinNumbers(state.left) + (state.answered ? " (answered)" : "");
 }
 
 }  // namespace tb
