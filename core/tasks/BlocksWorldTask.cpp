@@ -3,6 +3,7 @@
 // Flow-of-Reasoning reward, optimal demonstrations, step-level states, and the registration
 // under "blocksworld".
 #include "core/tasks/BlocksWorldTask.h"
+#include "core/tasks/PortableShuffle.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,16 +16,6 @@
 namespace tb {
 
 namespace {
-
-// Fisher-Yates with rng() % n: std::shuffle differs between standard libraries, and a split must
-// be the same wherever a run is repeated.
-template <typename T>
-void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (size_t i = items.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(rng() % i);
-    std::swap(items[i - 1], items[j]);
-  }
-}
 
 std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -2,6 +2,7 @@
 // expression evaluator, the exhaustive solver that writes demonstrations in the completion format
 // documented in Game24.h, canonical solutions, and the step-level helpers (replay, legal steps).
 #include "core/tasks/Game24.h"
+#include "core/tasks/PortableShuffle.h"
 
 #include <algorithm>
 #include <cctype>
@@ -488,12 +489,6 @@ class ReachCache {
   bool integersOnly_;
   std::unordered_map<std::string, bool> memo_;
 };
-
-// Fisher-Yates with rng() % n: std::shuffle differs between standard libraries.
-template <typename T>
-void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[static_cast<size_t>(rng() % i)]);
-}
 
 struct Solver {
   Rational target;

@@ -2,6 +2,7 @@
 // ones (other targets and number ranges), exact verification from the problem's data, solver
 // demonstrations, the step-level interface, plus its registration under "game24".
 #include "core/tasks/Game24Task.h"
+#include "core/tasks/PortableShuffle.h"
 
 #include <algorithm>
 #include <set>
@@ -22,16 +23,6 @@ constexpr long long kEnumerateLimit = 50000;
 
 std::vector<int> numbersOf(const Game24Puzzle& puzzle) {
   return {puzzle.numbers.begin(), puzzle.numbers.end()};
-}
-
-// Fisher-Yates with rng() % n: std::shuffle and the distributions differ between standard
-// libraries, and a split must be the same wherever a run is repeated.
-template <typename T>
-void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (size_t i = items.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(rng() % i);
-    std::swap(items[i - 1], items[j]);
-  }
 }
 
 // Five levels of about 300 puzzles by human solve rank.

@@ -1,6 +1,7 @@
 // The user-dataset task: JSONL loading with line-level errors, the four verifiers, a seeded
 // portable split, and its registration under "jsonl".
 #include "core/tasks/JsonlTask.h"
+#include "core/tasks/PortableShuffle.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,25 +15,6 @@
 namespace tb {
 
 namespace {
-
-// Fisher-Yates with rng() % n: std::shuffle differs between standard libraries, and a split
-// must be the same wherever a run is repeated.
-template <typename T>
-void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[static_cast<size_t>(rng() % i)]);
-}
-
-// FNV-1a: a stable id for records given without one.
-std::string stableHash(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
-  return buffer;
-}
 
 constexpr int kMaxLevel = 9;
 

@@ -1,6 +1,7 @@
 // PrOntoQA's ontology language, loader, step verifier, solver and generator (see ProntoQa.h;
 // Saparov & He 2023, as used by Flow of Reasoning, Yu et al. 2024).
 #include "core/tasks/ProntoQa.h"
+#include "core/tasks/PortableShuffle.h"
 
 #include <algorithm>
 #include <deque>
@@ -143,11 +144,6 @@ std::string withArticle(const std::string& noun) {
 }
 
 OntologyFact negation(const OntologyFact& fact) { return {fact.entity, fact.category, !fact.negated}; }
-
-template <typename T>
-void portableShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[static_cast<size_t>(rng() % i)]);
-}
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // Shared task helpers: split names and the lookup of the bundled dataset directory.
 #include "core/tasks/Task.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -43,6 +45,17 @@ std::string Task::describeState(const Problem& problem, const std::vector<std::s
   std::string out = problem.prompt;
   for (const auto& s : steps) out += s + "\n";
   return out;
+}
+
+std::string stableHash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bit
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
 }
 
 std::vector<std::string> splitSteps(const std::string& completion) {

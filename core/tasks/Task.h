@@ -65,6 +65,9 @@ class Task {
   virtual std::string describeState(const Problem& problem, const std::vector<std::string>& steps) const;
 };
 
+// A stable 16-hex-digit id for problems given without one (FNV-1a of the text).
+std::string stableHash(const std::string& text);
+
 // Splits a completion into its non-empty step lines (trailing spaces trimmed).
 std::vector<std::string> splitSteps(const std::string& completion);
 
