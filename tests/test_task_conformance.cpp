@@ -2,7 +2,7 @@
 // data-driven row per task creates it with its defaults and fixed seeds, then checks its splits,
 // prompts, problem data round trip, solver demonstrations, rejection of corrupted answers,
 // robustness of the verifier on garbage, and, for step-level tasks, that a demonstration is a walk
-// through legal steps ending in a terminal state.
+// through legal steps ending in a terminal state and that states round-trip through text.
 #include <QtTest>
 
 #include <algorithm>
@@ -114,7 +114,16 @@ class TestTaskConformance : public QObject {
         QVERIFY2(std::find(legal.begin(), legal.end(), step) != legal.end(),
                  (where + ": demonstration step '" + step + "' is not among the " + std::to_string(legal.size()) +
                   " legal steps").c_str());
-        QVERIFY(!t->describeState(*p, prefix).empty());
+        // A state round-trips through its text form: the steps written as a completion and
+        // split again give the same state.
+        const std::string description = t->describeState(*p, prefix);
+        QVERIFY(!description.empty());
+        std::string written;
+        for (const auto& s : prefix) written += s + "\n";
+        const auto reread = splitSteps(written);
+        QVERIFY2(reread == prefix, where.c_str());
+        QCOMPARE(t->describeState(*p, reread), description);
+        QCOMPARE(t->legalSteps(*p, reread), legal);
         prefix.push_back(step);
       }
       QVERIFY2(t->isTerminal(*p, prefix), where.c_str());
