@@ -4,6 +4,8 @@
 // round trip, the alphabet and robustness on bad input.
 #include <QtTest>
 
+#include "tests/TestSupport.h"
+
 #include <algorithm>
 #include <random>
 #include <set>
@@ -24,16 +26,7 @@ TB_REGISTER_ALGORITHM(arithmeticTestAlgorithm, tb::AlgorithmInfo{
 
 namespace {
 
-QString inputErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tb::InputError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
-
-std::vector<std::string> idsOf(const std::vector<tb::Problem>& problems) {
+std::vector<std::string> orderedIdsOf(const std::vector<tb::Problem>& problems) {
   std::vector<std::string> ids;
   for (const auto& p : problems) ids.push_back(p.id);
   return ids;
@@ -96,13 +89,13 @@ class TestArithmeticTasks : public QObject {
     const tb::CountdownTask again(options);
     QCOMPARE(task.problems(tb::Split::Train).size(), size_t(2000));
     QCOMPARE(task.problems(tb::Split::Test).size(), size_t(100));
-    QCOMPARE(idsOf(task.problems(tb::Split::Train)), idsOf(again.problems(tb::Split::Train)));
-    QCOMPARE(idsOf(task.problems(tb::Split::Test)), idsOf(again.problems(tb::Split::Test)));
+    QCOMPARE(orderedIdsOf(task.problems(tb::Split::Train)), orderedIdsOf(again.problems(tb::Split::Train)));
+    QCOMPARE(orderedIdsOf(task.problems(tb::Split::Test)), orderedIdsOf(again.problems(tb::Split::Test)));
     // The test set does not depend on the size of the training set.
     options.trainSize = 50;
-    QCOMPARE(idsOf(tb::CountdownTask(options).problems(tb::Split::Test)), idsOf(task.problems(tb::Split::Test)));
+    QCOMPARE(orderedIdsOf(tb::CountdownTask(options).problems(tb::Split::Test)), orderedIdsOf(task.problems(tb::Split::Test)));
     options.splitSeed = 1;
-    QVERIFY(idsOf(tb::CountdownTask(options).problems(tb::Split::Test)) != idsOf(task.problems(tb::Split::Test)));
+    QVERIFY(orderedIdsOf(tb::CountdownTask(options).problems(tb::Split::Test)) != orderedIdsOf(task.problems(tb::Split::Test)));
 
     std::set<std::string> ids;
     std::set<int> levels;
@@ -371,11 +364,11 @@ class TestArithmeticTasks : public QObject {
     const tb::ArithmeticTask task(options);
     QCOMPARE(task.problems(tb::Split::Train).size(), size_t(2000));
     QCOMPARE(task.problems(tb::Split::Test).size(), size_t(100));
-    QCOMPARE(idsOf(tb::ArithmeticTask(options).problems(tb::Split::Train)), idsOf(task.problems(tb::Split::Train)));
+    QCOMPARE(orderedIdsOf(tb::ArithmeticTask(options).problems(tb::Split::Train)), orderedIdsOf(task.problems(tb::Split::Train)));
     options.trainSize = 10;
-    QCOMPARE(idsOf(tb::ArithmeticTask(options).problems(tb::Split::Test)), idsOf(task.problems(tb::Split::Test)));
+    QCOMPARE(orderedIdsOf(tb::ArithmeticTask(options).problems(tb::Split::Test)), orderedIdsOf(task.problems(tb::Split::Test)));
     options.splitSeed = 9;
-    QVERIFY(idsOf(tb::ArithmeticTask(options).problems(tb::Split::Test)) != idsOf(task.problems(tb::Split::Test)));
+    QVERIFY(orderedIdsOf(tb::ArithmeticTask(options).problems(tb::Split::Test)) != orderedIdsOf(task.problems(tb::Split::Test)));
 
     const tb::CharTokenizer tokenizer(task.alphabet());
     std::mt19937_64 rng(0);

@@ -6,6 +6,8 @@
 // alphabet and the registration.
 #include <QtTest>
 
+#include "tests/TestSupport.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -34,15 +36,6 @@ std::string dataDir() { return bundledBlocksWorldDir(); }
 std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-QString inputErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
 }
 
 struct GoldRecord {

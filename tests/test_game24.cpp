@@ -4,6 +4,8 @@
 // count, the generator for other targets and ranges, the step-level interface and the rewards.
 #include <QtTest>
 
+#include "tests/TestSupport.h"
+
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -34,21 +36,6 @@ std::vector<int> numbersFrom(const QString& text) {
   std::vector<int> out;
   for (const QString& part : text.split(' ', Qt::SkipEmptyParts)) out.push_back(part.toInt());
   return out;
-}
-
-QString inputErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tb::InputError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
-
-std::set<std::string> idsOf(const std::vector<tb::Problem>& problems) {
-  std::set<std::string> ids;
-  for (const auto& p : problems) ids.insert(p.id);
-  return ids;
 }
 
 }  // namespace

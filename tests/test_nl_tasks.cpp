@@ -5,6 +5,8 @@
 // loader's messages), plus splits, problemFromData round trips, alphabets and registration.
 #include <QtTest>
 
+#include "tests/TestSupport.h"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -24,21 +26,6 @@ TB_REGISTER_ALGORITHM(nlTasksTestAlgorithm, tb::AlgorithmInfo{
     "nl-tasks-test-algo", "Test algorithm", "none", "nothing", {}, {}, nullptr});
 
 namespace {
-
-QString inputErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tb::InputError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
-
-std::set<std::string> idsOf(const std::vector<tb::Problem>& problems) {
-  std::set<std::string> ids;
-  for (const auto& p : problems) ids.insert(p.id);
-  return ids;
-}
 
 std::string joinLines(const std::vector<std::string>& lines) {
   std::string out;
