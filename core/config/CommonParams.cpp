@@ -35,7 +35,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
       P::integer("warmstart.demonstrations", 1000, 0, 1000000,
                  "Training problems whose solver solutions form the supervised warm start; 0 = no warm start"),
-      P::integer("warmstart.steps", 600, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
+      P::integer("warmstart.steps", 1000, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
       P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
       P::real("warmstart.lr", 1e-3, 0.0, 1.0, "Peak AdamW learning rate of the warm start (cosine decay to a tenth)"),
       P::integer("eval.every", 10, 0, 10000000,
