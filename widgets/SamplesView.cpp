@@ -2,6 +2,7 @@
 #include "widgets/SamplesView.h"
 
 #include "widgets/SamplesTableModel.h"
+#include "widgets/TableStyle.h"
 
 #include <QComboBox>
 #include <QEvent>
@@ -79,25 +80,10 @@ SamplesView::SamplesView(QWidget* parent) : QWidget(parent) {
 
   table_ = new QTableView(this);
   table_->setModel(proxy_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  table_->setAlternatingRowColors(true);
-  table_->setShowGrid(false);
-  table_->setWordWrap(false);
-  table_->setTextElideMode(Qt::ElideRight);
-  table_->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
-  table_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
-  table_->verticalHeader()->setVisible(false);
-  table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
-  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+  applyListTableStyle(table_);
   QHeaderView* header = table_->horizontalHeader();
-  header->setHighlightSections(false);
-  header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
   header->setSortIndicatorClearable(true);
   header->setSortIndicator(-1, Qt::DescendingOrder);
-  header->setStretchLastSection(true);
-  header->setMinimumSectionSize(40);
   const QFontMetrics fm = fontMetrics();
   header->resizeSection(SamplesTableModel::IterationColumn, fm.horizontalAdvance(QStringLiteral("Iter 00000")));
   header->resizeSection(SamplesTableModel::ProblemColumn, fm.horizontalAdvance(QStringLiteral("game24-00000")));

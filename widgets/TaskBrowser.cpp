@@ -2,6 +2,8 @@
 // See TaskBrowser.h.
 #include "widgets/TaskBrowser.h"
 
+#include "widgets/TableStyle.h"
+
 #include <QApplication>
 #include <QComboBox>
 #include <QEvent>
@@ -229,22 +231,8 @@ TaskBrowser::TaskBrowser(QWidget* parent) : QWidget(parent) {
   table_ = new QTableView(right);
   table_->setObjectName(QStringLiteral("sampleTable"));
   table_->setModel(model_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  table_->setAlternatingRowColors(true);
-  table_->setShowGrid(false);
-  table_->setWordWrap(false);
-  table_->setTextElideMode(Qt::ElideRight);
-  table_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
-  table_->verticalHeader()->setVisible(false);
-  table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
-  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+  applyListTableStyle(table_);
   QHeaderView* header = table_->horizontalHeader();
-  header->setHighlightSections(false);
-  header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-  header->setStretchLastSection(true);
-  header->setMinimumSectionSize(40);
   const QFontMetrics fm = fontMetrics();
   header->resizeSection(IdColumn, fm.horizontalAdvance(QStringLiteral("blocksworld/00000")) + 16);
   header->resizeSection(LevelColumn, fm.horizontalAdvance(QStringLiteral("rank 1201-1362")) + 16);
