@@ -1,7 +1,10 @@
 #pragma once
 // The subcommands of thoughtbench-cli. Each returns the process exit code and throws InputError
 // for bad input (main prints it as one line and exits with 2).
+#include <nlohmann/json.hpp>
+
 #include "app/cli/CliArguments.h"
+#include "core/store/RunStore.h"
 
 namespace tb::cli {
 
@@ -13,6 +16,9 @@ int metricsCommand(const CliArguments& args);  // metrics RUN
 int samplesCommand(const CliArguments& args);  // samples RUN
 int benchCommand(const CliArguments& args);    // bench rollout|train-step
 int taskCommand(const CliArguments& args);     // task show|check NAME
+
+// A run's record as the JSON that `show` and `list runs` print (with its config).
+nlohmann::json runRecordJson(const RunRecord& run);
 
 // The workspace named by --db, or the default one.
 std::string workspacePath(const CliArguments& args);

@@ -36,7 +36,10 @@ OpenRun openRun(const CliArguments& args) {
   return out;
 }
 
-nlohmann::json recordJson(const RunRecord& r) {
+
+}  // namespace
+
+nlohmann::json runRecordJson(const RunRecord& r) {
   return {{"id", r.id}, {"name", r.name}, {"experiment", r.experiment}, {"task", r.task},
           {"algorithm", r.algorithm}, {"status", runStatusName(r.status)}, {"message", r.message},
           {"iterations_done", r.iterationsDone}, {"iterations_total", r.iterationsTotal},
@@ -44,12 +47,10 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"config", r.config}};
 }
 
-}  // namespace
-
 int showCommand(const CliArguments& args) {
   args.allowOnly({"json", "db"});
   auto run = openRun(args);
-  nlohmann::json out = recordJson(run.record);
+  nlohmann::json out = runRecordJson(run.record);
   nlohmann::json latest = nlohmann::json::object();
   for (const auto& [name, points] : run.store->metrics(run.record.id))
     if (!points.empty()) latest[name] = {{"iteration", points.back().iteration}, {"value", points.back().value}};

@@ -66,13 +66,13 @@ int listCommand(const CliArguments& args) {
     nlohmann::json out = nlohmann::json::array();
     if (!json) std::printf("%5s  %-28s %-10s %-9s %-12s %9s  %s\n", "id", "name", "task", "algorithm", "status", "progress", "reward");
     for (const auto& r : store->runs()) {
-      auto reward = store->metric(r.id, "reward/mean");
+      // Only the last iterations are read: the series of a long run can be large.
+      auto reward = store->metric(r.id, "reward/mean", r.iterationsDone - 2);
       const double last = reward.empty() ? std::nan("") : reward.back().value;
-      out.push_back({{"id", r.id}, {"name", r.name}, {"experiment", r.experiment}, {"task", r.task},
-                     {"algorithm", r.algorithm}, {"status", runStatusName(r.status)}, {"message", r.message},
-                     {"iterations_done", r.iterationsDone}, {"iterations_total", r.iterationsTotal},
-                     {"reward_mean", reward.empty() ? nlohmann::json() : nlohmann::json(last)},
-                     {"created_at", r.createdAt}});
+      nlohmann::json row = runRecordJson(r);
+      row.erase("config");
+      row["reward_mean"] = reward.empty() ? nlohmann::json() : nlohmann::json(last);
+      out.push_back(std::move(row));
       if (!json)
         std::printf("%5lld  %-28s %-10s %-9s %-12s %4d/%-4d  %s\n", static_cast<long long>(r.id), r.name.c_str(),
                     r.task.c_str(), r.algorithm.c_str(), runStatusName(r.status), r.iterationsDone,

@@ -302,17 +302,23 @@ void TrainingSession::iterate(int iteration) {
   RolloutBatch batch = makeBatch(kept.promptIds, kept.completionIds, CharTokenizer::kPad);
   const int N = static_cast<int>(kept.promptIds.size());
   auto advantageTensor = torch::tensor(std::vector<float>(advantages.begin(), advantages.end())).unsqueeze(1);
+  const int epochs = static_cast<int>(config_.getInt("train.epochs"));
+  const int minibatches = std::min(N, static_cast<int>(config_.getInt("train.minibatches")));
+  // With one optimiser step the policy before it is the current one: its log-probs and entropies
+  // come from the update's own forward pass, so the separate no-grad pass is only needed when
+  // several steps share the rollout.
+  const bool singleUpdate = epochs * minibatches == 1;
   torch::Tensor oldLogp, refLogp, entropies;
   {
     torch::NoGradGuard noGrad;
-    auto old = scoreCompletions(policy_, batch, temperature);
-    oldLogp = old.logprobs;
-    entropies = old.entropies;
+    if (!singleUpdate) {
+      auto old = scoreCompletions(policy_, batch, temperature);
+      oldLogp = old.logprobs;
+      entropies = old.entropies;
+    }
     if (reference_) refLogp = scoreCompletions(reference_, batch, temperature).logprobs;
   }
 
-  const int epochs = static_cast<int>(config_.getInt("train.epochs"));
-  const int minibatches = std::min(N, static_cast<int>(config_.getInt("train.minibatches")));
   const double gradClip = config_.getFloat("train.grad_clip");
   const int warmup = static_cast<int>(config_.getInt("train.warmup_iterations"));
   const double lr = config_.getFloat("train.lr") * (warmup > 0 ? std::min(1.0, (iteration + 1.0) / warmup) : 1.0);
@@ -335,6 +341,10 @@ void TrainingSession::iterate(int iteration) {
       PolicyLossInputs in;
       in.logp = scores.logprobs;
       in.entropies = scores.entropies;
+      if (singleUpdate) {
+        oldLogp = scores.logprobs.detach();
+        entropies = scores.entropies.detach();
+      }
       in.oldLogp = oldLogp.index_select(0, rows);
       if (refLogp.defined()) in.refLogp = refLogp.index_select(0, rows);
       in.mask = sub.completionMask;

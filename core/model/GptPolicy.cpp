@@ -75,14 +75,15 @@ GptPolicyImpl::GptPolicyImpl(const GptConfig& config) : config_(config) {
   }
 }
 
+// Positions never exceed a row's length, so the callers' length checks keep them in range
+// without a reduction (and a device sync) on every decoding step.
 torch::Tensor GptPolicyImpl::embed(const torch::Tensor& tokens, const torch::Tensor& positions) {
-  TB_CHECK(positions.max().item<int64_t>() < config_.context, "sequence longer than model.context = ",
-           config_.context);
   return tokenEmbedding_->forward(tokens) + positionEmbedding_->forward(positions);
 }
 
 torch::Tensor GptPolicyImpl::forward(const torch::Tensor& tokens, const torch::Tensor& valid) {
   const auto T = tokens.size(1);
+  TB_CHECK(T <= config_.context, "sequence of ", T, " tokens exceeds model.context = ", config_.context);
   auto x = embed(tokens, positionsFromValid(valid));
   // Causal mask and padded keys; every position may see itself so padded rows stay finite.
   auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(tokens.device())).tril();
