@@ -2,7 +2,8 @@
 // parts" and items 1-3): group-normalised advantages (GRPO / Dr. GRPO), DAPO's overlong shaping,
 // the k1/k2/k3 KL estimators, the clipped surrogate (clip-higher, dual clip, clip flags and
 // gradients), the four loss aggregation modes, unbiased pass@k, and the registered GRPO, Dr. GRPO
-// and DAPO presets end to end (config defaults -> Algorithm -> advantages and loss).
+// and DAPO presets end to end (config defaults -> composed Algorithm -> reward shaping, filters,
+// advantages and loss, driven by tests/AlgorithmHarness.h).
 #include <torch/torch.h>
 
 #include <QtTest>
@@ -19,6 +20,7 @@
 #include "core/config/RunConfig.h"
 #include "core/metrics/PassAtK.h"
 
+#include "tests/AlgorithmHarness.h"
 #include "tests/TestSupport.h"
 
 namespace tb {
@@ -55,11 +57,6 @@ double metric(const LossResult& result, const std::string& name, bool* found) {
     }
   *found = false;
   return std::nan("");
-}
-
-std::unique_ptr<Algorithm> createAlgorithm(const std::string& name) {
-  const auto config = RunConfig::defaults("game24", name);
-  return AlgorithmRegistry::instance().at(name, "algorithm").create(config);
 }
 
 }  // namespace
@@ -382,13 +379,21 @@ class TestAlgorithms : public QObject {
   }
 
   // ---- registered presets -----------------------------------------------------------------------
+  // Composed presets driven through tests/AlgorithmHarness.h (a TrainingContext without a session).
 
   void presetsAreRegistered() {
     for (const char* name : {"grpo", "dr_grpo", "dapo"}) {
       const auto* info = AlgorithmRegistry::instance().find(name);
       QVERIFY2(info != nullptr, name);
-      QVERIFY(static_cast<bool>(info->create));
+      QVERIFY2(info->parts.has_value(), name);
       QVERIFY(!info->paper.empty());
+      // GRPO's parts; the three presets differ only in their switches.
+      QCOMPARE(info->parts->rollout, std::string("group"));
+      QCOMPARE(info->parts->advantage, std::string("group_norm"));
+      QCOMPARE(info->parts->objective, std::string("clipped_surrogate"));
+      QVERIFY(info->parts->rewards == std::vector<std::string>{"overlong"});
+      QVERIFY(info->parts->filters == std::vector<std::string>{"dynamic_sampling"});
+      QVERIFY(Algorithm::create(RunConfig::defaults("game24", name)) != nullptr);
     }
   }
 
@@ -400,6 +405,8 @@ class TestAlgorithms : public QObject {
     QCOMPARE(grpo.getString("algo.kl_estimator"), std::string("k3"));
     QCOMPARE(grpo.getFloat("algo.clip_low"), 0.2);
     QCOMPARE(grpo.getFloat("algo.clip_high"), 0.2);
+    QCOMPARE(grpo.getBool("algo.dynamic_sampling"), false);
+    QCOMPARE(grpo.getInt("algo.overlong_buffer"), 0LL);
 
     const auto dr = RunConfig::defaults("game24", "dr_grpo");
     QCOMPARE(dr.getBool("algo.scale_by_std"), false);
@@ -412,41 +419,69 @@ class TestAlgorithms : public QObject {
     QCOMPARE(dapo.getString("algo.loss_agg"), std::string("token-mean"));
     QCOMPARE(dapo.getBool("algo.dynamic_sampling"), true);
     QCOMPARE(dapo.getFloat("algo.kl_coef"), 0.0);
+    QVERIFY(dapo.getInt("algo.overlong_buffer") > 0);
   }
 
   void presetBehaviour() {
-    auto grpo = createAlgorithm("grpo");
-    auto dr = createAlgorithm("dr_grpo");
-    auto dapo = createAlgorithm("dapo");
-    QVERIFY(grpo->needsReference());
-    QVERIFY(!dr->needsReference());
-    QVERIFY(!dapo->needsReference());
-    QVERIFY(!grpo->dropsZeroVarianceGroups());
-    QVERIFY(!dr->dropsZeroVarianceGroups());
-    QVERIFY(dapo->dropsZeroVarianceGroups());
+    AlgorithmHarness grpo("grpo"), dr("dr_grpo"), dapo("dapo");
+    QVERIFY(grpo.algorithm->needsReference());
+    QVERIFY(!dr.algorithm->needsReference());
+    QVERIFY(!dapo.algorithm->needsReference());
 
+    // Advantages of rewards [1,0,0,1] through the composed algorithm: [N, 1], one row per completion.
+    const std::vector<std::string> texts{"1+1=2", "1+2=3", "2+2=4", "1+3=4"};
     const double g = 0.5 / (std::sqrt(1.0 / 3.0) + 1e-6);
-    const auto ag = grpo->advantages({1, 0, 0, 1}, 4);
-    const auto ad = dr->advantages({1, 0, 0, 1}, 4);
-    const auto aa = dapo->advantages({1, 0, 0, 1}, 4);
+    TB_NEAR(g, 0.866, 1e-3);
     const std::vector<double> sign{1, -1, -1, 1};
+    const auto ag = grpo.advantages(grpo.rollout(texts, {1, 0, 0, 1}));
+    const auto ad = dr.advantages(dr.rollout(texts, {1, 0, 0, 1}));
+    const auto aa = dapo.advantages(dapo.rollout(texts, {1, 0, 0, 1}));
+    for (const auto* a : {&ag, &ad, &aa}) QVERIFY(a->sizes() == std::vector<int64_t>({4, 1}));
     for (int i = 0; i < 4; ++i) {
-      TB_NEAR(ag[i], sign[i] * g, 1e-9);
-      TB_NEAR(ad[i], sign[i] * 0.5, 1e-12);
-      TB_NEAR(aa[i], sign[i] * g, 1e-9);  // DAPO keeps the std scaling
+      TB_NEAR(item(ag[i][0]), sign[i] * g, 1e-6);  // float32 tensor
+      TB_NEAR(item(ad[i][0]), sign[i] * 0.5, 1e-6);
+      TB_NEAR(item(aa[i][0]), sign[i] * g, 1e-6);  // DAPO keeps the std scaling
     }
 
-    // Overlong shaping: off for GRPO; DAPO's default buffer penalises the tail.
-    TB_NEAR(grpo->shapeReward(1.0, 64, 64), 1.0, 1e-12);
-    const int buffer = static_cast<int>(RunConfig::defaults("game24", "dapo").getInt("algo.overlong_buffer"));
-    QVERIFY(buffer > 0);
-    TB_NEAR(dapo->shapeReward(1.0, 64 - buffer, 64), 1.0, 1e-12);
-    TB_NEAR(dapo->shapeReward(1.0, 64, 64), 0.0, 1e-12);
+    // Dynamic sampling: DAPO drops a group whose rewards are all equal, GRPO keeps it.
+    auto twoGroups = [&](AlgorithmHarness& h) {
+      return h.rollout({&h.problem(0), &h.problem(1)}, {texts, texts}, {{1, 1, 1, 1}, {1, 0, 0, 1}});
+    };
+    const Rollout keptGrpo = grpo.algorithm->finish(grpo.ctx(), twoGroups(grpo));
+    QCOMPARE(keptGrpo.groups(), 2);
+    QCOMPARE(keptGrpo.groupsDropped, 0);
+    const Rollout keptDapo = dapo.algorithm->finish(dapo.ctx(), twoGroups(dapo));
+    QCOMPARE(keptDapo.groups(), 1);
+    QCOMPARE(keptDapo.groupsDropped, 1);
+    QCOMPARE(keptDapo.rows.size(), size_t(4));
+    QCOMPARE(keptDapo.problems[0], &dapo.problem(1));
+    for (const auto& row : keptDapo.rows) QCOMPARE(row.group, 0);
+
+    // Overlong shaping: off for GRPO; DAPO's buffer penalises the last tokens before L_max.
+    const int lMax = dapo.ctx().maxNewTokens;
+    const int buffer = static_cast<int>(dapo.config.getInt("algo.overlong_buffer"));
+    QCOMPARE(grpo.ctx().maxNewTokens, lMax);
+    auto withLengths = [&](AlgorithmHarness& h) {
+      Rollout r = h.rollout(texts, {1, 1, 1, 0});
+      const std::vector<int> lengths{lMax - buffer, lMax - buffer / 2, lMax, 5};
+      for (size_t i = 0; i < 4; ++i) r.rows[i].length = lengths[i];
+      return r;
+    };
+    const Rollout shapedGrpo = grpo.algorithm->finish(grpo.ctx(), withLengths(grpo));
+    const Rollout shapedDapo = dapo.algorithm->finish(dapo.ctx(), withLengths(dapo));
+    const std::vector<double> expectedGrpo{1, 1, 1, 0}, expectedDapo{1, 0.5, 0, 0};
+    QCOMPARE(shapedGrpo.rows.size(), size_t(4));
+    QCOMPARE(shapedDapo.rows.size(), size_t(4));
+    for (int i = 0; i < 4; ++i) {
+      TB_NEAR(shapedGrpo.rows[i].reward, expectedGrpo[i], 1e-12);
+      TB_NEAR(shapedDapo.rows[i].reward, expectedDapo[i], 1e-12);
+      TB_NEAR(shapedDapo.rows[i].verdict.reward, expectedGrpo[i], 1e-12);  // the verdict is kept
+    }
   }
 
   // rho = 1 and KL = 0: the GRPO loss is the aggregated -A, here 0.
   void grpoLossWithoutKl() {
-    auto grpo = createAlgorithm("grpo");
+    AlgorithmHarness grpo("grpo");
     PolicyLossInputs in;
     in.logp = dbl2({{-1.0, -2.0}, {-0.5, -1.5}}).requires_grad_(true);
     in.oldLogp = in.logp.detach().clone();
@@ -455,7 +490,7 @@ class TestAlgorithms : public QObject {
     in.mask = torch::ones({2, 2}, torch::kDouble);
     in.advantages = dbl2({{1.0}, {-1.0}});
     in.maxLength = 2;
-    const auto result = grpo->loss(in);
+    const auto result = grpo.algorithm->loss(grpo.ctx(), in);
     TB_NEAR(item(result.loss), 0.0, 1e-12);
     bool found = false;
     TB_NEAR(metric(result, "clip/low_frac", &found), 0.0, 1e-12);
@@ -472,7 +507,7 @@ class TestAlgorithms : public QObject {
 
   // rho = 1, KL nonzero, one masked token: loss = agg(-A + 0.04 k3(d)) with seq-mean-token-mean.
   void grpoLossWithKl() {
-    auto grpo = createAlgorithm("grpo");
+    AlgorithmHarness grpo("grpo");
     const std::vector<std::vector<double>> logp{{-1.0, -2.0}, {-0.5, -1.5}};
     const std::vector<std::vector<double>> d{{0.5, -0.5}, {1.0, 0.3}};
     std::vector<std::vector<double>> ref = logp;
@@ -486,13 +521,12 @@ class TestAlgorithms : public QObject {
     in.mask = dbl2({{1, 1}, {1, 0}});
     in.advantages = dbl2({{1.0}, {-1.0}});
     in.maxLength = 2;
-    const auto result = grpo->loss(in);
+    const auto result = grpo.algorithm->loss(grpo.ctx(), in);
     const double beta = 0.04;
     const double row0 = ((-1.0 + beta * k3(0.5)) + (-1.0 + beta * k3(-0.5))) / 2.0;
     const double row1 = 1.0 + beta * k3(1.0);
     TB_NEAR(item(result.loss), (row0 + row1) / 2.0, 1e-12);
     bool found = false;
-    // Metrics are computed in float32 (maskedMean casts to kFloat), hence the looser tolerance.
     TB_NEAR(metric(result, "kl", &found), (k3(0.5) + k3(-0.5) + k3(1.0)) / 3.0, 1e-6);
     QVERIFY(found);
     TB_NEAR(metric(result, "loss/policy", &found), (-1.0 + 1.0) / 2.0, 1e-12);
@@ -501,7 +535,7 @@ class TestAlgorithms : public QObject {
 
   // Dr. GRPO: sum / (N * L_max), no KL even when a reference is supplied.
   void drGrpoLoss() {
-    auto dr = createAlgorithm("dr_grpo");
+    AlgorithmHarness dr("dr_grpo");
     PolicyLossInputs in;
     in.logp = dbl2({{-1.0, -2.0}, {-0.5, -1.5}}).requires_grad_(true);
     in.oldLogp = in.logp.detach().clone();
@@ -510,14 +544,14 @@ class TestAlgorithms : public QObject {
     in.mask = dbl2({{1, 1}, {1, 0}});
     in.advantages = dbl2({{0.5}, {-0.5}});
     in.maxLength = 4;
-    const auto result = dr->loss(in);
+    const auto result = dr.algorithm->loss(dr.ctx(), in);
     // Masked sum of -A: -0.5 - 0.5 + 0.5 = -0.5; / (2 * 4).
     TB_NEAR(item(result.loss), -0.5 / 8.0, 1e-12);
   }
 
   // DAPO: token-mean and clip-higher 0.28 (rho 1.25 unclipped, 1.30 clipped).
   void dapoLossAndClipFractions() {
-    auto dapo = createAlgorithm("dapo");
+    AlgorithmHarness dapo("dapo");
     PolicyLossInputs in;
     in.logp = dbl2({{std::log(1.25), std::log(1.30)}, {std::log(0.7), 0.0}}).requires_grad_(true);
     in.oldLogp = torch::zeros({2, 2}, torch::kDouble);
@@ -525,7 +559,7 @@ class TestAlgorithms : public QObject {
     in.mask = dbl2({{1, 1}, {1, 1}});
     in.advantages = dbl2({{1.0}, {-1.0}});
     in.maxLength = 2;
-    const auto result = dapo->loss(in);
+    const auto result = dapo.algorithm->loss(dapo.ctx(), in);
     // Tokens: -1.25, -1.28, +0.8 (clipped low), +1.0; token-mean over 4.
     TB_NEAR(item(result.loss), (-1.25 - 1.28 + 0.8 + 1.0) / 4.0, 1e-12);
     bool found = false;
@@ -535,9 +569,9 @@ class TestAlgorithms : public QObject {
     QVERIFY(found);
 
     // The same batch under GRPO's symmetric 0.2 clips rho = 1.25 too.
-    auto grpo = createAlgorithm("grpo");
+    AlgorithmHarness grpo("grpo");
     in.refLogp = in.logp.detach().clone();
-    const auto g = grpo->loss(in);
+    const auto g = grpo.algorithm->loss(grpo.ctx(), in);
     TB_NEAR(metric(g, "clip/high_frac", &found), 0.5, 1e-12);
     QVERIFY(found);
   }

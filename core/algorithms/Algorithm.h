@@ -1,40 +1,59 @@
 #pragma once
-// A training algorithm as the training loop sees it: reward shaping, a group filter, an advantage
-// estimator and a token-level loss. Presets (GRPO, Dr. GRPO, DAPO, ...) are registered by name in
-// AlgorithmRegistry with their parameters; the loop is shared.
+// A training algorithm as the training loop sees it: one part per slot (Parts.h), composed from
+// the preset's parts list (AlgorithmInfo::parts) and the run's configuration. The loop is shared
+// by every preset; a paper is a list of parts plus retuned defaults.
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "core/algorithms/AlgorithmInfo.h"
+#include "core/algorithms/Parts.h"
 
 namespace tb {
 
-struct PolicyLossInputs {
-  torch::Tensor logp;        // [N, L] log-probs under the current policy (requires grad)
-  torch::Tensor oldLogp;     // [N, L] under the policy that sampled (or the pre-update policy)
-  torch::Tensor refLogp;     // [N, L] under the frozen reference; undefined if not needed
-  torch::Tensor entropies;   // [N, L] full-vocabulary entropies (requires grad)
-  torch::Tensor mask;        // [N, L] 1 on completion tokens
-  torch::Tensor advantages;  // [N, 1] sequence-level or [N, L] token-level
-  int maxLength = 0;         // L_max = rollout.max_new_tokens
-};
-
-struct LossResult {
-  torch::Tensor loss;                                    // scalar to minimise
-  std::vector<std::pair<std::string, double>> metrics;   // e.g. kl, clip/low_frac
-};
-
 class Algorithm {
  public:
+  // The preset named by config.algorithm(), with its parts created from `config`.
+  static std::unique_ptr<Algorithm> create(const RunConfig& config);
+  explicit Algorithm(const RunConfig& config, const PresetParts& parts);
   virtual ~Algorithm() = default;
-  virtual bool needsReference() const = 0;
-  // Reward after shaping (e.g. DAPO's overlong penalty); `length` in tokens.
-  virtual double shapeReward(double reward, int length, int maxLength) const { return reward; }
-  // Whether groups whose rewards are all equal are dropped and replaced (DAPO dynamic sampling).
-  virtual bool dropsZeroVarianceGroups() const { return false; }
-  virtual std::vector<double> advantages(const std::vector<double>& rewards, int groupSize) const = 0;
-  virtual LossResult loss(const PolicyLossInputs& inputs) const = 0;
+
+  ReferenceMode referenceMode() const;
+  bool needsReference() const { return referenceMode() != ReferenceMode::None; }
+  bool needsOldScores() const;
+
+  void begin(TrainingContext& ctx);
+  std::vector<const Problem*> pick(TrainingContext& ctx, int count);
+  // Samples, shapes rewards and filters: the rollout the update trains on.
+  Rollout collect(TrainingContext& ctx);
+  // Reward shaping and filters on a freshly sampled rollout (the strategy's Finisher).
+  Rollout finish(TrainingContext& ctx, Rollout rollout);
+  void prepare(TrainingContext& ctx, const Rollout& rollout, UpdateBatch& batch);
+  torch::Tensor advantages(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch);
+  // Objective + regularizers, aggregated with algo.loss_agg; result.loss is the scalar to minimise.
+  LossResult loss(TrainingContext& ctx, const PolicyLossInputs& in);
+  void endIteration(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch);
+
+  nlohmann::json state() const;
+  void restore(const nlohmann::json& state);
+  std::vector<std::pair<std::string, torch::nn::Module*>> modules();
+
+  const PresetParts& parts() const { return names_; }
+
+ private:
+  std::vector<Part*> allParts() const;
+
+  PresetParts names_;
+  std::unique_ptr<RolloutStrategy> rollout_;
+  std::vector<std::unique_ptr<RewardShaper>> rewards_;
+  std::vector<std::unique_ptr<DataFilter>> filters_;
+  std::unique_ptr<AdvantageEstimator> advantage_;
+  std::unique_ptr<Objective> objective_;
+  std::vector<std::unique_ptr<Regularizer>> regularizers_;
+  std::unique_ptr<Curriculum> curriculum_;
+  std::string aggregation_;
 };
 
 }  // namespace tb

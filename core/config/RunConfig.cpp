@@ -86,7 +86,7 @@ ConfigSchema RunConfig::schemaFor(const std::string& task, const std::string& al
   ConfigSchema schema;
   for (auto& p : commonParams()) schema.add(std::move(p));
   for (const auto& p : taskInfo.params) schema.add(p);
-  for (const auto& p : algoInfo.params) schema.add(p);
+  for (const auto& p : algorithmParams(algoInfo)) schema.add(p);
   for (const auto& [key, value] : taskInfo.defaultOverrides) schema.setDefault(key, value);
   for (const auto& [key, value] : algoInfo.defaultOverrides) schema.setDefault(key, value);
   return schema;
@@ -173,6 +173,14 @@ void RunConfig::validate() const {
     failInput("rollout.max_new_tokens = ", getInt("rollout.max_new_tokens"),
               " must be smaller than model.context = ", getInt("model.context"),
               " (the prompt needs room too)");
+  const AlgorithmInfo& algo = AlgorithmRegistry::instance().at(algorithm_, "algorithm");
+  const TaskInfo& task = TaskRegistry::instance().at(task_, "task");
+  if (const std::string why = incompatibility(algo, task); !why.empty())
+    failInput("algorithm '", algorithm_, "' cannot run on task '", task_, "': ", why);
+  if (algo.parts)
+    for (const auto& [kind, name] : algo.parts->all())
+      if (const PartInfo* part = PartRegistry::instance().find(partKey(kind, name)); part && part->validate)
+        part->validate(*this);
 }
 
 nlohmann::json RunConfig::toJson() const {

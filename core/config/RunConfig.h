@@ -50,6 +50,7 @@ class RunConfig {
   bool getBool(const std::string& key) const;
   std::string getString(const std::string& key) const;
   const nlohmann::json& get(const std::string& key) const;
+  bool has(const std::string& key) const { return values_.count(key) > 0; }
 
   // Flat JSON including task and algorithm: {"task": .., "algorithm": .., "rollout.group_size": ..}
   nlohmann::json toJson() const;

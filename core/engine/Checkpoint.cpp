@@ -55,6 +55,12 @@ void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Op
   rng << *state.rng;
   archive.write("rng", c10::IValue(rng.str()));
   archive.write("generator", state.generator->get_state());
+  if (state.algorithmState) archive.write("algorithm_state", c10::IValue(state.algorithmState->dump()));
+  for (const auto& [name, module] : state.modules) {
+    torch::serialize::OutputArchive part;
+    module->save(part);
+    archive.write("part." + name, part);
+  }
   writeAtomically(path, archive);
 }
 
@@ -77,6 +83,15 @@ int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Opt
     in >> *state.rng;
     archive.read("generator", generatorState);
     state.generator->set_state(generatorState);
+    if (state.algorithmState) {
+      c10::IValue json;
+      if (archive.try_read("algorithm_state", json)) *state.algorithmState = nlohmann::json::parse(json.toStringRef());
+    }
+    for (const auto& [name, module] : state.modules) {
+      torch::serialize::InputArchive part;
+      archive.read("part." + name, part);
+      module->load(part);
+    }
   });
   return iteration;
 }

@@ -5,6 +5,10 @@
 
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/model/GptPolicy.h"
 
@@ -14,6 +18,8 @@ struct TrainingState {
   int iteration = -1;          // last completed iteration
   std::mt19937_64* rng = nullptr;
   torch::Generator* generator = nullptr;
+  nlohmann::json* algorithmState = nullptr;  // the algorithm's parts (curricula, baselines, buffers)
+  std::vector<std::pair<std::string, torch::nn::Module*>> modules;  // trainable parts (critic, log Z)
 };
 
 void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,

@@ -11,9 +11,9 @@
 
 #include "core/Error.h"
 #include "core/algorithms/AlgorithmInfo.h"
-#include "core/algorithms/Advantages.h"
 #include "core/engine/Checkpoint.h"
 #include "core/metrics/PassAtK.h"
+#include "core/rollout/MixtureSampler.h"
 
 namespace tb {
 
@@ -64,10 +64,7 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
   torch::manual_seed(static_cast<std::uint64_t>(config.getInt("run.seed")));
   const GptConfig mc = modelConfig(config, tokenizer_.vocabSize());
   policy_ = GptPolicy(mc);
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      policy_->parameters(),
-      torch::optim::AdamWOptions(config.getFloat("train.lr")).weight_decay(config.getFloat("train.weight_decay")));
-  algorithm_ = AlgorithmRegistry::instance().at(config.algorithm(), "algorithm").create(config);
+  algorithm_ = Algorithm::create(config);
   if (task_->problems(Split::Train).empty()) failInput("task '", config.task(), "' has no training problems");
   log_->info("policy: {} parameters (d_model {}, {} layers, {} heads, vocabulary {})",
              policy_->parameterCount(), mc.dModel, mc.layers, mc.heads, mc.vocabSize);
@@ -79,29 +76,56 @@ void TrainingSession::copyPolicyInto(GptPolicy& target) {
   for (auto& p : target->named_parameters()) p.value().copy_(source[p.key()]);
 }
 
+void TrainingSession::beginTraining() {
+  const TaskInfo& taskInfo = TaskRegistry::instance().at(config_.task(), "task");
+  context_ = std::make_unique<TrainingContext>(TrainingContext{
+      config_, *task_, taskInfo, tokenizer_, policy_, reference_ ? &reference_ : nullptr, rng_, generator_, *log_});
+  TrainingContext& ctx = *context_;
+  ctx.iterations = iterations_;
+  ctx.groupSize = static_cast<int>(config_.getInt("rollout.group_size"));
+  ctx.prompts = static_cast<int>(config_.getInt("rollout.prompts"));
+  ctx.maxNewTokens = static_cast<int>(config_.getInt("rollout.max_new_tokens"));
+  ctx.temperature = config_.getFloat("rollout.temperature");
+  ctx.sample = [this](const std::vector<const Problem*>& problems, int groupSize, const SampleRequest& request) {
+    return sampleGroups(problems, groupSize, request, generator_);
+  };
+  ctx.pickProblems = [this](int count) { return algorithm_->pick(*context_, count); };
+  algorithm_->begin(ctx);
+  // The optimiser covers the policy and the algorithm's trainable parts (a critic, log Z).
+  std::vector<torch::Tensor> params = policy_->parameters();
+  for (auto& [name, module] : algorithm_->modules())
+    for (auto& p : module->parameters()) params.push_back(p);
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      params, torch::optim::AdamWOptions(config_.getFloat("train.lr")).weight_decay(config_.getFloat("train.weight_decay")));
+}
+
 RunStatus TrainingSession::run() {
   startTime_ = nowSeconds();
   const std::string dir = store_.runDirectory(runId_);
   const std::string referencePath = dir + "/reference.pt";
+  const ReferenceMode referenceMode = algorithm_->referenceMode();
   int start = 0;
   if (auto ckpt = store_.latestCheckpoint(runId_); ckpt && std::filesystem::exists(referencePath)) {
-    const int done = loadCheckpoint(ckpt->path, policy_, *optimizer_, {-1, &rng_, &generator_});
+    if (referenceMode != ReferenceMode::None) reference_ = GptPolicy(policy_->config());
+    beginTraining();
+    nlohmann::json algorithmState;
+    const int done = loadCheckpoint(ckpt->path, policy_, *optimizer_,
+                                    {-1, &rng_, &generator_, &algorithmState, algorithm_->modules()});
+    algorithm_->restore(algorithmState);
     store_.truncateAfter(runId_, done);
     start = done + 1;
     log_->info("resuming from checkpoint of iteration {} ({})", done, ckpt->path);
-    if (algorithm_->needsReference()) {
-      reference_ = GptPolicy(policy_->config());
-      loadModel(referencePath, reference_);
-    }
+    if (referenceMode == ReferenceMode::Frozen) loadModel(referencePath, reference_);
   } else {
     store_.truncateAfter(runId_, -1);  // a restart without checkpoint begins from scratch
     warmStart();
     if (control_.cancelRequested()) return RunStatus::Cancelled;
     saveModel(referencePath, policy_);
-    if (algorithm_->needsReference()) {
+    if (referenceMode != ReferenceMode::None) {
       reference_ = GptPolicy(policy_->config());
       copyPolicyInto(reference_);
     }
+    beginTraining();
   }
   if (reference_) {
     reference_->eval();
@@ -113,6 +137,8 @@ RunStatus TrainingSession::run() {
   for (int it = start; it < iterations_; ++it) {
     if (!waitIfPaused()) return RunStatus::Cancelled;
     if (evalEvery > 0 && it % evalEvery == 0) evaluate(it);
+    // SPIN's opponent: the policy as it was before this iteration.
+    if (referenceMode == ReferenceMode::PreviousIteration) copyPolicyInto(reference_);
     iterate(it);
     if (it + 1 == iterations_ || (ckptEvery > 0 && (it + 1) % ckptEvery == 0)) checkpoint(it);
   }
@@ -133,13 +159,6 @@ bool TrainingSession::waitIfPaused() {
     log_->info("resumed");
   }
   return go;
-}
-
-std::vector<const Problem*> TrainingSession::pickProblems(int count) {
-  const auto& pool = task_->problems(Split::Train);
-  std::vector<const Problem*> out;
-  for (int i = 0; i < count; ++i) out.push_back(&pool[rng_() % pool.size()]);
-  return out;
 }
 
 void TrainingSession::warmStart() {
@@ -217,107 +236,76 @@ void TrainingSession::warmStart() {
   log_->info("warm start done in {:.1f} s, final loss {:.4f}", nowSeconds() - t0, smoothed);
 }
 
-TrainingSession::Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problems,
-                                                       int groupSize, double temperature,
-                                                       torch::Generator& generator) {
+Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problems, int groupSize,
+                                     const SampleRequest& request, torch::Generator& generator) {
   Rollout r;
   r.problems = problems;
-  for (const Problem* p : problems) {
-    auto ids = tokenizer_.encodePrompt(p->prompt);
-    for (int g = 0; g < groupSize; ++g) r.promptIds.push_back(ids);
+  std::vector<std::vector<int>> promptIds;
+  for (size_t p = 0; p < problems.size(); ++p) {
+    auto ids = tokenizer_.encodePrompt(problems[p]->prompt);
+    if (p < request.prefixes.size() && !request.prefixes[p].empty()) {
+      auto prefix = tokenizer_.encodeCompletion(request.prefixes[p]);
+      ids.insert(ids.end(), prefix.begin(), prefix.end() - 1);  // without its <eos>
+    }
+    for (int g = 0; g < groupSize; ++g) promptIds.push_back(ids);
   }
   SamplingOptions options;
-  options.temperature = temperature;
+  options.temperature = request.temperature >= 0 ? request.temperature : config_.getFloat("rollout.temperature");
   options.topP = config_.getFloat("rollout.top_p");
   options.maxNewTokens = static_cast<int>(config_.getInt("rollout.max_new_tokens"));
   options.padId = CharTokenizer::kPad;
   options.eosId = CharTokenizer::kEos;
-  policy_->eval();
-  RolloutBatch batch = sampleCompletions(policy_, r.promptIds, options, generator);
-  policy_->train();
+  GptPolicy& model = request.model ? *request.model : policy_;
+  const bool wasTraining = model->is_training();
+  model->eval();
+  RolloutBatch batch = request.mixtureWith
+                           ? sampleMixtureCompletions(model, *request.mixtureWith, request.mixture, promptIds, options,
+                                                      generator)
+                           : sampleCompletions(model, promptIds, options, generator);
+  if (wasTraining) model->train();
   const int P = batch.promptLength;
   auto tokens = batch.tokens.accessor<int64_t, 2>();
-  for (size_t i = 0; i < r.promptIds.size(); ++i) {
-    const int len = batch.lengths[i];
-    std::vector<int> ids;
-    for (int j = 0; j < len; ++j) ids.push_back(static_cast<int>(tokens[i][P + j]));
-    r.completions.push_back(tokenizer_.decode(ids));
-    r.verdicts.push_back(task_->verify(*problems[i / groupSize], r.completions.back()));
-    if (!batch.finished[i] && r.verdicts.back().reason.find("truncated") == std::string::npos)
-      r.verdicts.back().reason += " (truncated at rollout.max_new_tokens)";
-    r.completionIds.push_back(std::move(ids));
-    r.lengths.push_back(len);
+  for (size_t i = 0; i < promptIds.size(); ++i) {
+    RolloutRow row;
+    row.group = static_cast<int>(i / groupSize);
+    row.promptIds = promptIds[i];
+    if (static_cast<size_t>(row.group) < request.prefixes.size()) row.prefix = request.prefixes[row.group];
+    row.length = batch.lengths[i];
+    for (int j = 0; j < row.length; ++j) row.completionIds.push_back(static_cast<int>(tokens[i][P + j]));
+    row.completion = tokenizer_.decode(row.completionIds);
+    row.verdict = task_->verify(*problems[row.group], row.text());
+    row.finished = batch.finished[i];
+    if (!row.finished && row.verdict.reason.find("truncated") == std::string::npos)
+      row.verdict.reason += " (truncated at rollout.max_new_tokens)";
+    row.reward = row.verdict.reward;
+    row.source = request.source;
+    r.rows.push_back(std::move(row));
   }
   return r;
 }
 
 void TrainingSession::iterate(int iteration) {
   const double t0 = nowSeconds();
-  const int prompts = static_cast<int>(config_.getInt("rollout.prompts"));
-  const int G = static_cast<int>(config_.getInt("rollout.group_size"));
-  const int maxLen = static_cast<int>(config_.getInt("rollout.max_new_tokens"));
-  const double temperature = config_.getFloat("rollout.temperature");
+  TrainingContext& ctx = *context_;
+  ctx.iteration = iteration;
+  ctx.metrics.clear();
+  const int maxLen = ctx.maxNewTokens;
+  const double temperature = ctx.temperature;
 
-  // Rollout; with dynamic sampling, groups with all-equal rewards are replaced (up to 4 rounds).
-  Rollout kept;
-  std::vector<double> allRewards, keptRewards;
-  int correct = 0, sampled = 0, dropped = 0, tokensGenerated = 0;
-  double zeroStdFirstRound = 0;
-  const int rounds = algorithm_->dropsZeroVarianceGroups() ? 5 : 1;
-  for (int round = 0; round < rounds && static_cast<int>(kept.problems.size()) < prompts; ++round) {
-    Rollout r = sampleGroups(pickProblems(prompts - static_cast<int>(kept.problems.size())), G,
-                             temperature, generator_);
-    std::vector<double> shaped;
-    for (size_t i = 0; i < r.verdicts.size(); ++i) {
-      allRewards.push_back(r.verdicts[i].reward);
-      correct += r.verdicts[i].correct;
-      tokensGenerated += r.lengths[i];
-      shaped.push_back(algorithm_->shapeReward(r.verdicts[i].reward, r.lengths[i], maxLen));
-    }
-    sampled += static_cast<int>(r.verdicts.size());
-    if (round == 0) zeroStdFirstRound = zeroStdGroupFraction(shaped, G);
-    for (size_t g = 0; g < r.problems.size(); ++g) {
-      auto first = shaped.begin() + g * G;
-      const bool flat = std::all_of(first, first + G, [&](double v) { return v == *first; });
-      if (algorithm_->dropsZeroVarianceGroups() && flat && round + 1 < rounds) {
-        ++dropped;
-        continue;
-      }
-      kept.problems.push_back(r.problems[g]);
-      for (int i = 0; i < G; ++i) {
-        const size_t k = g * G + i;
-        kept.promptIds.push_back(r.promptIds[k]);
-        kept.completionIds.push_back(r.completionIds[k]);
-        kept.completions.push_back(r.completions[k]);
-        kept.verdicts.push_back(r.verdicts[k]);
-        kept.lengths.push_back(r.lengths[k]);
-        keptRewards.push_back(shaped[k]);
-      }
-    }
-  }
+  // Rollout: the strategy samples, shapes rewards and applies the filters.
+  Rollout rollout = algorithm_->collect(ctx);
   const double tRollout = nowSeconds();
-
-  // Advantages and the update batch.
-  const auto advantages = algorithm_->advantages(keptRewards, G);
-  RolloutBatch batch = makeBatch(kept.promptIds, kept.completionIds, CharTokenizer::kPad);
-  const int N = static_cast<int>(kept.promptIds.size());
-  auto advantageTensor = torch::tensor(std::vector<float>(advantages.begin(), advantages.end())).unsqueeze(1);
-  const int epochs = static_cast<int>(config_.getInt("train.epochs"));
-  const int minibatches = std::min(N, static_cast<int>(config_.getInt("train.minibatches")));
-  // With one optimiser step the policy before it is the current one: its log-probs and entropies
-  // come from the update's own forward pass, so the separate no-grad pass is only needed when
-  // several steps share the rollout.
-  const bool singleUpdate = epochs * minibatches == 1;
-  torch::Tensor oldLogp, refLogp, entropies;
-  {
-    torch::NoGradGuard noGrad;
-    if (!singleUpdate) {
-      auto old = scoreCompletions(policy_, batch, temperature);
-      oldLogp = old.logprobs;
-      entropies = old.entropies;
-    }
-    if (reference_) refLogp = scoreCompletions(reference_, batch, temperature).logprobs;
+  // Reward and accuracy describe the policy's own samples: demonstrations (SPIN), hinted
+  // (Scaf-GRPO), replayed (FoR), reference (offline DPO) and mixture (Nash-MD) rows are left out.
+  std::vector<double> rewards;
+  int correct = 0, tokensGenerated = 0;
+  for (const auto& row : rollout.rows) {
+    if (row.source != "demonstration" && row.source != "replay") tokensGenerated += row.length;
+    if (row.source != "policy") continue;
+    rewards.push_back(row.verdict.reward);
+    correct += row.verdict.correct;
   }
+  const int N = static_cast<int>(rollout.rows.size());
 
   const double gradClip = config_.getFloat("train.grad_clip");
   const int warmup = static_cast<int>(config_.getInt("train.warmup_iterations"));
@@ -326,92 +314,142 @@ void TrainingSession::iterate(int iteration) {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
   std::map<std::string, double> lossMetrics;
-  double lossSum = 0, gradNormSum = 0;
+  double lossSum = 0, gradNormSum = 0, entropy = 0, lengthSum = 0;
   int updates = 0;
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    std::vector<int64_t> order(N);
-    std::iota(order.begin(), order.end(), 0);
-    if (minibatches > 1)
-      for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_() % i]);
-    for (int mb = 0; mb < minibatches; ++mb) {
-      const int begin = mb * N / minibatches, end = (mb + 1) * N / minibatches;
-      auto rows = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
-      RolloutBatch sub = selectRows(batch, rows);
-      auto scores = scoreCompletions(policy_, sub, temperature);
-      PolicyLossInputs in;
-      in.logp = scores.logprobs;
-      in.entropies = scores.entropies;
-      if (singleUpdate) {
-        oldLogp = scores.logprobs.detach();
-        entropies = scores.entropies.detach();
-      }
-      in.oldLogp = oldLogp.index_select(0, rows);
-      if (refLogp.defined()) in.refLogp = refLogp.index_select(0, rows);
-      in.mask = sub.completionMask;
-      in.advantages = advantageTensor.index_select(0, rows);
-      in.maxLength = maxLen;
-      LossResult result = algorithm_->loss(in);
-      optimizer_->zero_grad();
-      result.loss.backward();
-      const double norm = torch::nn::utils::clip_grad_norm_(
-          policy_->parameters(), gradClip > 0 ? gradClip : std::numeric_limits<double>::infinity());
-      optimizer_->step();
-      lossSum += result.loss.item<double>();
-      gradNormSum += norm;
-      for (const auto& [k, v] : result.metrics) lossMetrics[k] += v;
-      ++updates;
+  UpdateBatch update;
+  if (N > 0) {
+    std::vector<std::vector<int>> promptIds, completionIds;
+    for (const auto& row : rollout.rows) {
+      promptIds.push_back(row.promptIds);
+      completionIds.push_back(row.completionIds);
+      lengthSum += row.length;
     }
+    update.batch = makeBatch(promptIds, completionIds, CharTokenizer::kPad);
+    update.maxLength = maxLen;
+    const int epochs = static_cast<int>(config_.getInt("train.epochs"));
+    const auto groups = rollout.groupRows();
+    const int minibatches = std::min(rollout.groups(), static_cast<int>(config_.getInt("train.minibatches")));
+    // With one optimiser step the policy before it is the current one: its log-probs and entropies
+    // come from the update's own forward pass, so the separate no-grad pass is only needed when
+    // several steps share the rollout or the advantage estimator reads them.
+    const bool singleUpdate = epochs * minibatches == 1 && !algorithm_->needsOldScores();
+    {
+      torch::NoGradGuard noGrad;
+      if (!singleUpdate) {
+        auto old = scoreCompletions(policy_, update.batch, temperature);
+        update.oldLogp = old.logprobs;
+        update.oldEntropies = old.entropies;
+        update.oldMeanLogSoftmax = old.meanLogSoftmax;
+      }
+      if (reference_) update.refLogp = scoreCompletions(reference_, update.batch, temperature).logprobs;
+    }
+    algorithm_->prepare(ctx, rollout, update);
+    update.advantages = algorithm_->advantages(ctx, rollout, update);
+
+    for (int epoch = 0; epoch < epochs; ++epoch) {
+      // Minibatches are whole groups, so pairwise and group objectives see complete groups.
+      std::vector<int> order(groups.size());
+      std::iota(order.begin(), order.end(), 0);
+      if (minibatches > 1)
+        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_() % i]);
+      for (int mb = 0; mb < minibatches; ++mb) {
+        const int begin = mb * static_cast<int>(groups.size()) / minibatches;
+        const int end = (mb + 1) * static_cast<int>(groups.size()) / minibatches;
+        std::vector<int64_t> rowList;
+        for (int g = begin; g < end; ++g)
+          for (int i : groups[order[g]]) rowList.push_back(i);
+        auto rows = torch::tensor(rowList);
+        PolicyLossInputs in;
+        in.rollout = &rollout;
+        in.rows = rowList;
+        in.batch = selectRows(update.batch, rows);
+        auto scores = scoreCompletions(policy_, in.batch, temperature);
+        in.logp = scores.logprobs;
+        in.entropies = scores.entropies;
+        in.meanLogSoftmax = scores.meanLogSoftmax;
+        if (singleUpdate) {
+          update.oldLogp = scores.logprobs.detach();
+          update.oldEntropies = scores.entropies.detach();
+          update.oldMeanLogSoftmax = scores.meanLogSoftmax.detach();
+        }
+        in.oldLogp = update.oldLogp.index_select(0, rows);
+        in.oldEntropies = update.oldEntropies.index_select(0, rows);
+        in.oldMeanLogSoftmax = update.oldMeanLogSoftmax.index_select(0, rows);
+        if (update.refLogp.defined()) in.refLogp = update.refLogp.index_select(0, rows);
+        in.mask = in.batch.completionMask;
+        in.advantages = update.advantages.index_select(0, rows);
+        in.maxLength = maxLen;
+        LossResult result = algorithm_->loss(ctx, in);
+        optimizer_->zero_grad();
+        result.loss.backward();
+        std::vector<torch::Tensor> params;
+        for (auto& group : optimizer_->param_groups())
+          for (auto& p : group.params()) params.push_back(p);
+        const double norm = torch::nn::utils::clip_grad_norm_(
+            params, gradClip > 0 ? gradClip : std::numeric_limits<double>::infinity());
+        optimizer_->step();
+        lossSum += result.loss.item<double>();
+        gradNormSum += norm;
+        for (const auto& [k, v] : result.metrics) lossMetrics[k] += v;
+        ++updates;
+      }
+    }
+    entropy = maskedMean(update.oldEntropies, update.batch.completionMask);
+    algorithm_->endIteration(ctx, rollout, update);
   }
   const double tEnd = nowSeconds();
 
   double mean = 0, var = 0;
-  for (double r : allRewards) mean += r;
-  mean /= allRewards.size();
-  for (double r : allRewards) var += (r - mean) * (r - mean);
-  double lengthSum = 0;
-  for (int l : kept.lengths) lengthSum += l;
+  for (double r : rewards) mean += r;
+  if (!rewards.empty()) mean /= rewards.size();
+  for (double r : rewards) var += (r - mean) * (r - mean);
+  const double accuracy = rewards.empty() ? 0.0 : static_cast<double>(correct) / rewards.size();
 
-  std::vector<std::pair<std::string, double>> metrics = {
-      {"reward/mean", mean},
-      {"reward/std", allRewards.size() > 1 ? std::sqrt(var / (allRewards.size() - 1)) : 0.0},
-      {"accuracy", static_cast<double>(correct) / sampled},
-      {"entropy", maskedMean(entropies, batch.completionMask)},
-      {"length/mean", lengthSum / N},
-      {"groups/zero_std_frac", zeroStdFirstRound},
-      {"groups/dropped", static_cast<double>(dropped)},
-      {"loss/total", lossSum / updates},
-      {"grad_norm", gradNormSum / updates},
+  std::vector<std::pair<std::string, double>> metrics;
+  if (!rewards.empty()) {
+    metrics.emplace_back("reward/mean", mean);
+    metrics.emplace_back("reward/std", rewards.size() > 1 ? std::sqrt(var / (rewards.size() - 1)) : 0.0);
+    metrics.emplace_back("accuracy", accuracy);
+  }
+  metrics.insert(metrics.end(), {
+      {"entropy", entropy},
+      {"length/mean", N > 0 ? lengthSum / N : 0.0},
+      {"groups/zero_std_frac", rollout.zeroStdFirstRound},
+      {"groups/dropped", static_cast<double>(rollout.groupsDropped)},
+      {"loss/total", updates ? lossSum / updates : 0.0},
+      {"grad_norm", updates ? gradNormSum / updates : 0.0},
       {"lr", lr},
       {"throughput/tokens_per_s", tokensGenerated / std::max(1e-9, tEnd - t0)},
       {"time/rollout_s", tRollout - t0},
       {"time/update_s", tEnd - tRollout},
       {"time/iteration_s", tEnd - t0},
-  };
+  });
   if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
-  for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / updates);
+  for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / std::max(1, updates));
+  for (const auto& kv : ctx.metrics) metrics.push_back(kv);
 
-  // Samples stored: whole groups, first prompts first.
+  // Samples stored: whole groups, first groups first.
   std::vector<SampleRecord> samples;
   const int logged = std::min<int>(N, static_cast<int>(config_.getInt("run.samples_logged")));
   for (int i = 0; i < logged; ++i) {
+    const RolloutRow& row = rollout.rows[i];
     SampleRecord s;
     s.runId = runId_;
     s.iteration = iteration;
-    s.group = i / G;
+    s.group = row.group;
     s.split = "train";
-    s.problemId = kept.problems[i / G]->id;
-    s.prompt = kept.problems[i / G]->prompt;
-    s.completion = kept.completions[i];
-    s.reward = kept.verdicts[i].reward;
-    s.correct = kept.verdicts[i].correct;
-    s.reason = kept.verdicts[i].reason;
-    s.tokens = kept.lengths[i];
+    s.problemId = rollout.problems[row.group]->id;
+    s.prompt = rollout.problems[row.group]->prompt;
+    s.completion = row.text();
+    s.reward = row.reward;
+    s.correct = row.verdict.correct;
+    s.reason = row.verdict.reason;
+    s.tokens = row.length;
     samples.push_back(std::move(s));
   }
   emitIteration(iteration, std::move(metrics), std::move(samples), /*countsAsIteration=*/true);
   log_->info("iteration {}/{}: reward {:.3f}, accuracy {:.3f}, entropy {:.3f}, {:.2f} s", iteration + 1,
-             iterations_, mean, static_cast<double>(correct) / sampled, maskedMean(entropies, batch.completionMask),
-             tEnd - t0);
+             iterations_, mean, accuracy, entropy, tEnd - t0);
 }
 
 void TrainingSession::evaluate(int iteration) {
@@ -430,10 +468,12 @@ void TrainingSession::evaluate(int iteration) {
   for (int begin = 0; begin < count; begin += chunk) {
     std::vector<const Problem*> problems;
     for (int i = begin; i < std::min(count, begin + chunk); ++i) problems.push_back(&test[i]);
-    Rollout r = sampleGroups(problems, n, config_.getFloat("eval.temperature"), generator);
+    SampleRequest request;
+    request.temperature = config_.getFloat("eval.temperature");
+    Rollout r = sampleGroups(problems, n, request, generator);
     for (size_t p = 0; p < problems.size(); ++p) {
       int c = 0;
-      for (int i = 0; i < n; ++i) c += r.verdicts[p * n + i].correct;
+      for (int i = 0; i < n; ++i) c += r.rows[p * n + i].verdict.correct;
       correctTotal += c;
       passSum += passAtK(n, c, k);
     }
@@ -461,7 +501,8 @@ void TrainingSession::emitIteration(int iteration, std::vector<std::pair<std::st
 
 void TrainingSession::checkpoint(int iteration) {
   const std::string path = store_.runDirectory(runId_) + "/checkpoint-" + std::to_string(iteration) + ".pt";
-  saveCheckpoint(path, policy_, *optimizer_, {iteration, &rng_, &generator_});
+  nlohmann::json algorithmState = algorithm_->state();
+  saveCheckpoint(path, policy_, *optimizer_, {iteration, &rng_, &generator_, &algorithmState, algorithm_->modules()});
   store_.addCheckpoint(runId_, iteration, path);
   log_->info("checkpoint of iteration {} written to {}", iteration, path);
 }

@@ -1,9 +1,10 @@
 #pragma once
 // The training loop of one run (see docs/ARCHITECTURE.md, "Data flow of one run"):
 //   warm start (supervised fine-tuning on solver demonstrations; the result is the frozen
-//   reference policy), then per iteration: pick prompts -> sample G completions each with the
-//   KV-cached sampler -> verify -> shape rewards -> advantages -> epochs x minibatches of the
-//   algorithm's loss with AdamW -> metrics and samples to the store in one transaction.
+//   reference policy), then per iteration the algorithm's parts (core/algorithms/Parts.h):
+//   curriculum picks prompts -> rollout strategy samples (KV-cached sampler) -> verify -> shape
+//   rewards -> filters -> advantages -> epochs x minibatches of objective + regularizers with
+//   AdamW -> metrics and samples to the store in one transaction.
 // Periodic evaluation on the test split (accuracy, unbiased pass@k) and atomic checkpoints; a run
 // with a checkpoint continues from it, bit-identically to an uninterrupted run.
 #include <torch/torch.h>
@@ -39,23 +40,15 @@ class TrainingSession {
   const CharTokenizer& tokenizer() const { return tokenizer_; }
 
  private:
-  struct Rollout {
-    std::vector<const Problem*> problems;      // one per group
-    std::vector<std::vector<int>> promptIds;   // one per completion
-    std::vector<std::vector<int>> completionIds;
-    std::vector<std::string> completions;
-    std::vector<Verdict> verdicts;
-    std::vector<int> lengths;
-  };
-
   void warmStart();
-  Rollout sampleGroups(const std::vector<const Problem*>& problems, int groupSize, double temperature,
+  // G completions of each problem from `model` (default: the policy), verified; rewards unshaped.
+  Rollout sampleGroups(const std::vector<const Problem*>& problems, int groupSize, const SampleRequest& request,
                        torch::Generator& generator);
+  void beginTraining();
   void iterate(int iteration);
   void evaluate(int iteration);
   void checkpoint(int iteration);
   bool waitIfPaused();
-  std::vector<const Problem*> pickProblems(int count);
   void copyPolicyInto(GptPolicy& target);
   void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
                      std::vector<SampleRecord> samples, bool countsAsIteration);
@@ -73,6 +66,7 @@ class TrainingSession {
   GptPolicy reference_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::unique_ptr<Algorithm> algorithm_;
+  std::unique_ptr<TrainingContext> context_;
   std::mt19937_64 rng_;
   torch::Generator generator_;
   double startTime_ = 0;

@@ -21,7 +21,7 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(int dModel, int heads) : heads_
 }
 
 torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& attendMask,
-                                               KvCache* cache, int layer) {
+                                               KvCache* cache, int layer, torch::Tensor* weightsOut) {
   const auto B = x.size(0), T = x.size(1), D = x.size(2);
   const int64_t hd = D / heads_;
   auto qkv = qkv_->forward(x).view({B, T, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
@@ -36,6 +36,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
   scores = scores.masked_fill(attendMask.logical_not(), -std::numeric_limits<float>::infinity());
   auto weights = torch::softmax(scores, -1);
+  if (weightsOut) *weightsOut = weights;
   auto y = torch::matmul(weights, v).transpose(1, 2).reshape({B, T, D});
   return proj_->forward(y);
 }
@@ -49,8 +50,8 @@ DecoderBlockImpl::DecoderBlockImpl(int dModel, int heads) {
 }
 
 torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attendMask,
-                                        KvCache* cache, int layer) {
-  auto h = x + attn_->forward(ln1_->forward(x), attendMask, cache, layer);
+                                        KvCache* cache, int layer, torch::Tensor* weights) {
+  auto h = x + attn_->forward(ln1_->forward(x), attendMask, cache, layer, weights);
   return h + out_->forward(F::gelu(fc_->forward(ln2_->forward(h))));
 }
 
@@ -81,7 +82,8 @@ torch::Tensor GptPolicyImpl::embed(const torch::Tensor& tokens, const torch::Ten
   return tokenEmbedding_->forward(tokens) + positionEmbedding_->forward(positions);
 }
 
-torch::Tensor GptPolicyImpl::forward(const torch::Tensor& tokens, const torch::Tensor& valid) {
+torch::Tensor GptPolicyImpl::trunk(const torch::Tensor& tokens, const torch::Tensor& valid,
+                                   std::vector<torch::Tensor>* weights) {
   const auto T = tokens.size(1);
   TB_CHECK(T <= config_.context, "sequence of ", T, " tokens exceeds model.context = ", config_.context);
   auto x = embed(tokens, positionsFromValid(valid));
@@ -89,9 +91,27 @@ torch::Tensor GptPolicyImpl::forward(const torch::Tensor& tokens, const torch::T
   auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(tokens.device())).tril();
   auto attend = (causal.unsqueeze(0) & valid.unsqueeze(1)) | torch::eye(T, causal.options()).unsqueeze(0);
   attend = attend.unsqueeze(1);  // [B,1,T,T]
+  if (weights) weights->assign(blocks_->size(), torch::Tensor());
   for (size_t i = 0; i < blocks_->size(); ++i)
-    x = blocks_[i]->as<DecoderBlock>()->forward(x, attend, nullptr, static_cast<int>(i));
-  return head_->forward(lnFinal_->forward(x));
+    x = blocks_[i]->as<DecoderBlock>()->forward(x, attend, nullptr, static_cast<int>(i),
+                                                weights ? &(*weights)[i] : nullptr);
+  return lnFinal_->forward(x);
+}
+
+torch::Tensor GptPolicyImpl::forward(const torch::Tensor& tokens, const torch::Tensor& valid) {
+  return head(hidden(tokens, valid));
+}
+
+torch::Tensor GptPolicyImpl::hidden(const torch::Tensor& tokens, const torch::Tensor& valid) {
+  return trunk(tokens, valid, nullptr);
+}
+
+torch::Tensor GptPolicyImpl::head(const torch::Tensor& hidden) { return head_->forward(hidden); }
+
+std::vector<torch::Tensor> GptPolicyImpl::attentionMaps(const torch::Tensor& tokens, const torch::Tensor& valid) {
+  std::vector<torch::Tensor> weights;
+  trunk(tokens, valid, &weights);
+  return weights;
 }
 
 KvCache GptPolicyImpl::makeCache(int batch, torch::Device device) const {

@@ -2,6 +2,8 @@
 // The built-in policy: a small GPT-style decoder (pre-LayerNorm blocks, learned positions, GELU
 // MLP; Radford et al. 2019) with a key/value cache for sampling. Sequences are left-padded:
 // `valid` marks real tokens, positions count real tokens only, and padded keys are masked out.
+// logits = head(hidden(tokens)); attentionMaps() exposes softmax(q k^T / sqrt(d_head)) of every
+// layer for attention-based credit assignment and the attention viewer.
 #include <torch/torch.h>
 
 #include <vector>
@@ -28,8 +30,10 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
   CausalSelfAttentionImpl(int dModel, int heads);
   // x [B,T,D]; attendMask [B,1,T,S] bool (true = may attend); with a cache, S = cached + T.
+  // When `weights` is given it receives the attention weights [B,H,T,S] (the tensor the forward
+  // pass computes anyway, so recording costs nothing).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attendMask,
-                        KvCache* cache, int layer);
+                        KvCache* cache, int layer, torch::Tensor* weights = nullptr);
 
  private:
   int heads_;
@@ -41,7 +45,7 @@ class DecoderBlockImpl : public torch::nn::Module {
  public:
   DecoderBlockImpl(int dModel, int heads);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attendMask, KvCache* cache,
-                        int layer);
+                        int layer, torch::Tensor* weights = nullptr);
 
  private:
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
@@ -55,8 +59,19 @@ class GptPolicyImpl : public torch::nn::Module {
   explicit GptPolicyImpl(const GptConfig& config);
   const GptConfig& config() const { return config_; }
 
-  // Whole-sequence forward for training: tokens and valid [B,T] -> logits [B,T,V].
+  // Whole-sequence forward for training: tokens and valid [B,T] -> logits [B,T,V];
+  // equals head(hidden(tokens, valid)).
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& valid);
+
+  // Final-LayerNorm hidden states [B,T,D] of the whole-sequence forward (a critic's trunk).
+  torch::Tensor hidden(const torch::Tensor& tokens, const torch::Tensor& valid);
+  // The language-model head: hidden [..,D] -> logits [..,V].
+  torch::Tensor head(const torch::Tensor& hidden);
+
+  // Attention weights of a whole-sequence (uncached) forward, one [B,H,T,T] tensor per layer:
+  // row t is query t over keys s <= t; padded keys get weight 0, so the rows of real tokens sum to
+  // 1 over real keys (rows of padding positions attend to themselves only).
+  std::vector<torch::Tensor> attentionMaps(const torch::Tensor& tokens, const torch::Tensor& valid);
 
   // Incremental forward: appends tokens [B,T] (valid [B,T]) to the cache, returns logits [B,T,V].
   torch::Tensor forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache);
@@ -66,6 +81,9 @@ class GptPolicyImpl : public torch::nn::Module {
 
  private:
   torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& positions);
+  // Embedding + blocks + final LayerNorm; fills `weights` (one per layer) when given.
+  torch::Tensor trunk(const torch::Tensor& tokens, const torch::Tensor& valid,
+                      std::vector<torch::Tensor>* weights);
   GptConfig config_;
   torch::nn::Embedding tokenEmbedding_{nullptr}, positionEmbedding_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};

@@ -140,6 +140,7 @@ TokenScores scoreCompletions(GptPolicy& policy, const RolloutBatch& batch, doubl
   TokenScores scores;
   scores.logprobs = logp.gather(2, targets.unsqueeze(2)).squeeze(2) * batch.completionMask;
   scores.entropies = -(logp.exp() * logp).sum(-1) * batch.completionMask;
+  scores.meanLogSoftmax = logp.mean(-1) * batch.completionMask;
   return scores;
 }
 

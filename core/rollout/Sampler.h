@@ -49,6 +49,7 @@ RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,
 struct TokenScores {
   torch::Tensor logprobs;
   torch::Tensor entropies;
+  torch::Tensor meanLogSoftmax;  // mean over the vocabulary of the log-probs (ROVER's m(s))
 };
 TokenScores scoreCompletions(GptPolicy& policy, const RolloutBatch& batch, double temperature);
 

@@ -308,6 +308,12 @@ std::string BlocksWorldTask::describeState(const Problem& problem, const std::ve
   return out;
 }
 
+// Plans that reach the same blocks state mean the same.
+std::string BlocksWorldTask::finalAnswer(const Problem& problem, const std::string& completion) const {
+  const BwProblem inst = instance(problem);
+  return describeBwState(inst, checkBwPlan(inst, splitSteps(completion)).state);
+}
+
 TB_REGISTER_TASK(blocksWorldRegistration, TaskInfo{
     .name = "blocksworld",
     .title = "Blocksworld",

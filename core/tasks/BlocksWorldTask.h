@@ -44,6 +44,7 @@ class BlocksWorldTask : public Task {
   std::vector<std::string> legalSteps(const Problem& problem, const std::vector<std::string>& steps) const override;
   bool isTerminal(const Problem& problem, const std::vector<std::string>& steps) const override;
   std::string describeState(const Problem& problem, const std::vector<std::string>& steps) const override;
+  std::string finalAnswer(const Problem& problem, const std::string& completion) const override;
 
   // The instance behind a problem: this task's own, or parsed from problem.data (InputError if
   // that is not a valid problem).

@@ -47,6 +47,16 @@ std::string Task::describeState(const Problem& problem, const std::vector<std::s
   return out;
 }
 
+std::string Task::finalAnswer(const Problem&, const std::string& completion) const {
+  const auto steps = splitSteps(completion);
+  if (steps.empty()) return "";
+  std::string last = steps.back();
+  if (auto eq = last.rfind('='); eq != std::string::npos) last = last.substr(eq + 1);
+  if (auto remark = last.find(" ("); remark != std::string::npos) last = last.substr(0, remark);
+  const auto b = last.find_first_not_of(' '), e = last.find_last_not_of(' ');
+  return b == std::string::npos ? "" : last.substr(b, e - b + 1);
+}
+
 std::string stableHash(const std::string& text) {
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bit
   for (unsigned char c : text) {

@@ -63,6 +63,11 @@ class Task {
   virtual bool isTerminal(const Problem& problem, const std::vector<std::string>& steps) const;
   // A readable description of that state (e.g. the remaining numbers, the block stacks).
   virtual std::string describeState(const Problem& problem, const std::vector<std::string>& steps) const;
+
+  // The final answer a completion arrives at, in canonical form, for grouping completions by
+  // meaning (semantic entropy, SEED-GRPO, EMPO). Default: the last non-empty line, after its last
+  // '=' and before any " (" remark ("24-0=24 (left: 24)" -> "24"), spaces trimmed.
+  virtual std::string finalAnswer(const Problem& problem, const std::string& completion) const;
 };
 
 // A stable 16-hex-digit id for problems given without one (FNV-1a of the text).
