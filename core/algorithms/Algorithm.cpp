@@ -75,7 +75,11 @@ Rollout Algorithm::finish(TrainingContext& ctx, Rollout rollout) {
     }
     if (rows.empty()) ++kept.groupsDropped;
     else kept.appendGroup(rollout, g, rows);
+    for (int i : groups[g])
+      if (std::find(rows.begin(), rows.end(), i) == rows.end())
+        kept.filteredOut.emplace_back(rollout.problems[g], rollout.rows[i]);
   }
+  kept.filteredOut.insert(kept.filteredOut.begin(), rollout.filteredOut.begin(), rollout.filteredOut.end());
   kept.groupsSampled = rollout.groupsSampled;
   kept.zeroStdFirstRound = rollout.zeroStdFirstRound;
   return kept;
@@ -92,6 +96,7 @@ Rollout Algorithm::collect(TrainingContext& ctx) {
     const int sampled = out.groupsSampled + more.groupsSampled;
     const auto groups = more.groupRows();
     for (int g = 0; g < more.groups(); ++g) out.appendGroup(more, g, groups[g]);
+    out.filteredOut.insert(out.filteredOut.end(), more.filteredOut.begin(), more.filteredOut.end());
     out.groupsDropped = dropped;
     out.groupsSampled = sampled;
   }

@@ -29,6 +29,8 @@ struct Rollout {
   std::vector<const Problem*> problems;      // one per group
   std::vector<RolloutRow> rows;
   std::vector<std::pair<int, int>> pairs;    // (chosen, rejected) row indices, pairwise objectives
+  // Rows removed by filters, with their problem: still counted in reward/accuracy and shown as samples.
+  std::vector<std::pair<const Problem*, RolloutRow>> filteredOut;
   int groupsSampled = 0;                     // before filters (dynamic sampling counts redraws)
   int groupsDropped = 0;                     // removed by filters
   double zeroStdFirstRound = 0;              // share of flat-reward groups in the first draw

@@ -38,6 +38,9 @@ std::vector<ParamSpec> commonParams() {
       P::integer("warmstart.steps", 1000, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
       P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
       P::real("warmstart.lr", 1e-3, 0.0, 1.0, "Peak AdamW learning rate of the warm start (cosine decay to a tenth)"),
+      P::text("warmstart.checkpoint", "",
+              "Start from this model file instead of fine-tuning (e.g. another run's reference.pt, so several "
+              "algorithms share one warm start); empty = fine-tune"),
       P::integer("eval.every", 10, 0, 10000000,
                  "Evaluate on the test split every N iterations (and at the end); 0 = never"),
       P::integer("eval.problems", 50, 1, 1000000, "Test problems per evaluation"),

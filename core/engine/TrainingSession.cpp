@@ -162,6 +162,15 @@ bool TrainingSession::waitIfPaused() {
 }
 
 void TrainingSession::warmStart() {
+  if (const std::string from = config_.getString("warmstart.checkpoint"); !from.empty()) {
+    try {
+      loadModel(from, policy_);
+    } catch (const InputError& e) {
+      failInput("warmstart.checkpoint: ", e.what(), " (expected a model file of the same model.* shape and task)");
+    }
+    log_->info("warm start: policy loaded from {}", from);
+    return;
+  }
   const int demos = static_cast<int>(config_.getInt("warmstart.demonstrations"));
   const int steps = static_cast<int>(config_.getInt("warmstart.steps"));
   if (demos == 0 || steps == 0) {
@@ -299,12 +308,14 @@ void TrainingSession::iterate(int iteration) {
   // (Scaf-GRPO), replayed (FoR), reference (offline DPO) and mixture (Nash-MD) rows are left out.
   std::vector<double> rewards;
   int correct = 0, tokensGenerated = 0;
-  for (const auto& row : rollout.rows) {
+  auto count = [&](const RolloutRow& row) {
     if (row.source != "demonstration" && row.source != "replay") tokensGenerated += row.length;
-    if (row.source != "policy") continue;
+    if (row.source != "policy") return;
     rewards.push_back(row.verdict.reward);
     correct += row.verdict.correct;
-  }
+  };
+  for (const auto& row : rollout.rows) count(row);
+  for (const auto& [_, row] : rollout.filteredOut) count(row);
   const int N = static_cast<int>(rollout.rows.size());
 
   const double gradClip = config_.getFloat("train.grad_clip");
@@ -428,25 +439,29 @@ void TrainingSession::iterate(int iteration) {
   for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / std::max(1, updates));
   for (const auto& kv : ctx.metrics) metrics.push_back(kv);
 
-  // Samples stored: whole groups, first groups first.
+  // Samples stored: whole groups, first groups first, then rows the filters removed.
   std::vector<SampleRecord> samples;
-  const int logged = std::min<int>(N, static_cast<int>(config_.getInt("run.samples_logged")));
-  for (int i = 0; i < logged; ++i) {
-    const RolloutRow& row = rollout.rows[i];
+  const int logged = static_cast<int>(config_.getInt("run.samples_logged"));
+  auto record = [&](const Problem& problem, const RolloutRow& row, int group, const std::string& note) {
+    if (static_cast<int>(samples.size()) >= logged) return;
     SampleRecord s;
     s.runId = runId_;
     s.iteration = iteration;
-    s.group = row.group;
+    s.group = group;
     s.split = "train";
-    s.problemId = rollout.problems[row.group]->id;
-    s.prompt = rollout.problems[row.group]->prompt;
+    s.problemId = problem.id;
+    s.prompt = problem.prompt;
     s.completion = row.text();
     s.reward = row.reward;
     s.correct = row.verdict.correct;
-    s.reason = row.verdict.reason;
+    s.reason = row.verdict.reason + note;
     s.tokens = row.length;
     samples.push_back(std::move(s));
-  }
+  };
+  for (const auto& row : rollout.rows)
+    record(*rollout.problems[row.group], row, row.group, row.source == "policy" ? "" : " [" + row.source + "]");
+  for (const auto& [problem, row] : rollout.filteredOut)
+    record(*problem, row, rollout.groups(), " [filtered out]");
   emitIteration(iteration, std::move(metrics), std::move(samples), /*countsAsIteration=*/true);
   log_->info("iteration {}/{}: reward {:.3f}, accuracy {:.3f}, entropy {:.3f}, {:.2f} s", iteration + 1,
              iterations_, mean, accuracy, entropy, tEnd - t0);

@@ -15,12 +15,14 @@ namespace {
 // Keeps the groups that have at least one pair and re-indexes the pairs.
 Rollout keepPaired(const Rollout& r, const std::vector<std::vector<std::pair<int, int>>>& pairsByGroup) {
   Rollout out;
+  out.filteredOut = r.filteredOut;
   out.groupsSampled = r.groupsSampled;
   out.zeroStdFirstRound = r.zeroStdFirstRound;
   const auto groups = r.groupRows();
   for (int g = 0; g < r.groups(); ++g) {
     if (pairsByGroup[g].empty()) {
       ++out.groupsDropped;
+      for (int i : groups[g]) out.filteredOut.emplace_back(r.problems[g], r.rows[i]);
       continue;
     }
     const int base = static_cast<int>(out.rows.size());
@@ -34,6 +36,7 @@ Rollout keepPaired(const Rollout& r, const std::vector<std::vector<std::pair<int
 
 class ReferencePairs : public RolloutStrategy {
  public:
+  explicit ReferencePairs(const RunConfig& c) : demoFallback_(c.getString("algo.chosen_fallback") == "demonstration") {}
   ReferenceMode reference() const override { return ReferenceMode::Frozen; }
   Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems, const Finisher& finish) override {
     SampleRequest request;
@@ -46,10 +49,28 @@ class ReferencePairs : public RolloutStrategy {
     for (int g = 0; g < r.groups(); ++g) {
       std::vector<int> good, bad;
       for (int i : groups[g]) (r.rows[i].verdict.correct ? good : bad).push_back(i);
+      if (good.empty() && demoFallback_ && !bad.empty()) {
+        // No sample of the reference is right: the solver's solution is the chosen one.
+        if (auto demo = ctx.task.demonstration(*r.problems[g], ctx.rng)) {
+          RolloutRow row = r.rows[bad.front()];
+          row.completionIds = ctx.tokenizer.encodeCompletion(*demo);
+          row.completion = *demo;
+          row.length = static_cast<int>(row.completionIds.size());
+          row.verdict = ctx.task.verify(*r.problems[g], *demo);
+          row.reward = row.verdict.reward;
+          row.source = "demonstration";
+          r.rows[bad.back()] = row;
+          good.push_back(bad.back());
+          bad.pop_back();
+        }
+      }
       for (size_t k = 0; k < std::min(good.size(), bad.size()); ++k) pairs[g].emplace_back(good[k], bad[k]);
     }
     return keepPaired(r, pairs);
   }
+
+ private:
+  bool demoFallback_;
 };
 
 class SpinPairs : public RolloutStrategy {
@@ -122,8 +143,11 @@ class NashMdPairs : public RolloutStrategy {
 TB_REGISTER_PART(referencePairsPart, RolloutStrategy,
                  PartInfo{.name = "reference_pairs", .title = "Verifier-ranked pairs from the reference",
                           .help = "Offline preference data: G samples per prompt from the frozen warm start, correct "
-                                  "paired with incorrect."},
-                 [](const RunConfig&) { return std::make_unique<ReferencePairs>(); });
+                                  "paired with incorrect.",
+                          .params = {ParamSpec::choice("algo.chosen_fallback", "none", {"none", "demonstration"},
+                                                       "When no sample of a prompt is correct: drop the prompt, or use "
+                                                       "the task solver's solution as the chosen completion")}},
+                 [](const RunConfig& c) { return std::make_unique<ReferencePairs>(c); });
 
 TB_REGISTER_PART(spinPairsPart, RolloutStrategy,
                  PartInfo{.name = "spin_pairs", .title = "Real vs self-generated pairs",

@@ -31,17 +31,19 @@ torch::Tensor pick(const torch::Tensor& values, const std::vector<std::pair<int6
   return values.index_select(0, torch::tensor(idx));
 }
 
-LossResult fromPreference(PreferenceLossResult r) {
+LossResult fromPreference(PreferenceLossResult r, size_t pairs) {
   LossResult out;
   out.loss = r.loss;
   out.metrics = std::move(r.metrics);
   out.metrics.emplace_back("loss/policy", out.loss.item<double>());
+  out.metrics.emplace_back("pref/pairs", static_cast<double>(pairs));
   return out;
 }
 
 LossResult noPairs(const PolicyLossInputs& in) {
   LossResult out;
   out.loss = (in.logp * 0).sum();  // keeps the graph; nothing to learn from
+  out.metrics.emplace_back("pref/pairs", 0.0);
   return out;
 }
 
@@ -54,7 +56,7 @@ class DpoObjective : public Objective {
     if (pairs.empty()) return noPairs(in);
     auto seq = (in.logp * in.mask).sum(1), ref = (in.refLogp * in.mask).sum(1);
     PreferencePair p{pick(seq, pairs, true), pick(seq, pairs, false), pick(ref, pairs, true), pick(ref, pairs, false)};
-    return fromPreference(ipo_ ? ipoLoss(p, beta_) : dpoLoss(p, beta_));
+    return fromPreference(ipo_ ? ipoLoss(p, beta_) : dpoLoss(p, beta_), pairs.size());
   }
 
  private:
@@ -71,7 +73,7 @@ class SpinObjective : public Objective {
     if (pairs.empty()) return noPairs(in);
     auto seq = (in.logp * in.mask).sum(1), opp = (in.refLogp * in.mask).sum(1);
     PreferencePair p{pick(seq, pairs, true), pick(seq, pairs, false), pick(opp, pairs, true), pick(opp, pairs, false)};
-    return fromPreference(spinLoss(p, beta_));
+    return fromPreference(spinLoss(p, beta_), pairs.size());
   }
 
  private:
@@ -100,8 +102,7 @@ class P3oObjective : public Objective {
     auto seq = (in.logp * in.mask).sum(1), old = (in.oldLogp * in.mask).sum(1);
     P3oPair p{pick(seq, pairs, true), pick(seq, pairs, false), pick(old, pairs, true), pick(old, pairs, false),
               torch::tensor(r1, seq.options()), torch::tensor(r2, seq.options())};
-    auto result = fromPreference(p3oLoss(p, clip_));
-    return result;
+    return fromPreference(p3oLoss(p, clip_), pairs.size());
   }
 
  private:
@@ -122,7 +123,7 @@ class NashMdObjective : public Objective {
     }
     NashMdBatch batch{pick(in.logp, pairs, true), pick(in.refLogp, pairs, true), pick(in.mask, pairs, true),
                       torch::tensor(reward, in.logp.options()), torch::tensor(mixReward, in.logp.options())};
-    return fromPreference(nashMdLoss(batch, beta_));
+    return fromPreference(nashMdLoss(batch, beta_), pairs.size());
   }
 
  private:
