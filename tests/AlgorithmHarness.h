@@ -65,12 +65,15 @@ class AlgorithmHarness {
         task(TaskRegistry::instance().at(config.task(), "task").create(config)),
         tokenizer(task->alphabet()),
         rng(static_cast<std::uint64_t>(config.getInt("run.seed"))),
-        generator(at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.getInt("run.seed")))),
-        log(std::make_shared<spdlog::logger>("algorithm-harness", std::make_shared<spdlog::sinks::null_sink_mt>())) {
+        generator(
+            at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.getInt("run.seed")))),
+        log(std::make_shared<spdlog::logger>("algorithm-harness",
+                                             std::make_shared<spdlog::sinks::null_sink_mt>())) {
     config.validate();
     torch::manual_seed(static_cast<std::uint64_t>(config.getInt("run.seed")));
     const GptConfig mc{tokenizer.vocabSize(), static_cast<int>(config.getInt("model.d_model")),
-                       static_cast<int>(config.getInt("model.layers")), static_cast<int>(config.getInt("model.heads")),
+                       static_cast<int>(config.getInt("model.layers")),
+                       static_cast<int>(config.getInt("model.heads")),
                        static_cast<int>(config.getInt("model.context"))};
     policy = GptPolicy(mc);
     policy->eval();
@@ -130,10 +133,13 @@ class AlgorithmHarness {
   }
 
   // Groups of completions of `problems`; rewards (same shape), when given, replace the verdicts'.
-  Rollout rollout(const std::vector<const Problem*>& problems, const std::vector<std::vector<std::string>>& completions,
+  Rollout rollout(const std::vector<const Problem*>& problems,
+                  const std::vector<std::vector<std::string>>& completions,
                   const std::vector<std::vector<double>>& rewards = {}) const {
-    TB_CHECK(problems.size() == completions.size(), problems.size(), " problems, ", completions.size(), " groups");
-    TB_CHECK(rewards.empty() || rewards.size() == completions.size(), "rewards of ", rewards.size(), " groups");
+    TB_CHECK(problems.size() == completions.size(), problems.size(), " problems, ", completions.size(),
+             " groups");
+    TB_CHECK(rewards.empty() || rewards.size() == completions.size(), "rewards of ", rewards.size(),
+             " groups");
     Rollout out;
     out.problems = problems;
     for (size_t g = 0; g < problems.size(); ++g)
@@ -147,9 +153,11 @@ class AlgorithmHarness {
   }
 
   // One group of problem(0).
-  Rollout rollout(const std::vector<std::string>& completions, const std::vector<double>& rewards = {}) const {
-    return rollout({&problem(0)}, {completions}, rewards.empty() ? std::vector<std::vector<double>>{}
-                                                                 : std::vector<std::vector<double>>{rewards});
+  Rollout rollout(const std::vector<std::string>& completions,
+                  const std::vector<double>& rewards = {}) const {
+    return rollout(
+        {&problem(0)}, {completions},
+        rewards.empty() ? std::vector<std::vector<double>>{} : std::vector<std::vector<double>>{rewards});
   }
 
   // The tensors the loop computes before the update: tokens, old scores, reference log-probs.
@@ -211,7 +219,8 @@ class AlgorithmHarness {
       for (size_t g = 0; g < problems.size(); ++g) {
         const std::string prefix = g < request.prefixes.size() ? request.prefixes[g] : "";
         const auto texts = script(*problems[g], G);
-        TB_CHECK(static_cast<int>(texts.size()) == G, "script gave ", texts.size(), " completions, expected ", G);
+        TB_CHECK(static_cast<int>(texts.size()) == G, "script gave ", texts.size(), " completions, expected ",
+                 G);
         for (const auto& text : texts) {
           out.rows.push_back(row(*problems[g], static_cast<int>(g), text, prefix));
           out.rows.back().source = request.source;
@@ -240,7 +249,8 @@ class AlgorithmHarness {
       r.promptIds = prompts[i];
       r.prefix = prefixes[i];
       r.length = batch.lengths[i];
-      for (int j = 0; j < r.length; ++j) r.completionIds.push_back(static_cast<int>(tokens[i][batch.promptLength + j]));
+      for (int j = 0; j < r.length; ++j)
+        r.completionIds.push_back(static_cast<int>(tokens[i][batch.promptLength + j]));
       r.completion = tokenizer.decode(r.completionIds);
       r.verdict = task->verify(*problems[r.group], r.text());
       r.reward = r.verdict.reward;
@@ -268,7 +278,8 @@ class AlgorithmHarness {
 };
 
 // The value of metric `name` in `metrics` (the last one reported), or NaN.
-inline double metricValue(const std::vector<std::pair<std::string, double>>& metrics, const std::string& name) {
+inline double metricValue(const std::vector<std::pair<std::string, double>>& metrics,
+                          const std::string& name) {
   double out = std::nan("");
   for (const auto& [key, value] : metrics)
     if (key == name) out = value;

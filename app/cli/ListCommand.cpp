@@ -48,11 +48,31 @@ int listCommand(const CliArguments& args) {
     for (const AlgorithmInfo* a : AlgorithmRegistry::instance().all()) {
       nlohmann::json overrides = nlohmann::json::object();
       for (const auto& [k, v] : a->defaultOverrides) overrides[k] = v;
-      out.push_back({{"name", a->name}, {"title", a->title}, {"paper", a->paper}, {"changes", a->changes},
-                     {"tasks", TaskRegistry::instance().names()}, {"params", paramsJson(a->params)},
-                     {"default_overrides", overrides}});
-      if (!json) std::printf("%-10s %s\n           paper: %s\n           %s\n", a->name.c_str(), a->title.c_str(),
-                             a->paper.c_str(), a->changes.c_str());
+      nlohmann::json tasks = nlohmann::json::array(), refused = nlohmann::json::object();
+      for (const TaskInfo* t : TaskRegistry::instance().all()) {
+        const std::string why = incompatibility(*a, *t);
+        if (why.empty()) tasks.push_back(t->name);
+        else refused[t->name] = why;
+      }
+      nlohmann::json parts = nlohmann::json::array();
+      if (a->parts)
+        for (const auto& [kind, name] : a->parts->all()) {
+          const PartInfo* part = PartRegistry::instance().find(partKey(kind, name));
+          parts.push_back({{"kind", partKindName(kind)}, {"name", name},
+                           {"title", part ? part->title : ""}, {"help", part ? part->help : ""}});
+        }
+      out.push_back({{"name", a->name}, {"title", a->title}, {"paper", a->paper}, {"year", a->year},
+                     {"changes", a->changes}, {"tasks", tasks}, {"cannot_run_on", refused}, {"parts", parts},
+                     {"params", paramsJson(algorithmParams(*a))}, {"default_overrides", overrides}});
+      if (!json) {
+        std::string partList, taskList;
+        for (const auto& p : parts) partList += (partList.empty() ? "" : ", ") + p["kind"].get<std::string>() + " " + p["name"].get<std::string>();
+        for (const auto& t : tasks) taskList += (taskList.empty() ? "" : " ") + t.get<std::string>();
+        std::printf("%-18s %s (%d)\n    paper: %s\n    %s\n    parts: %s\n    tasks: %s\n", a->name.c_str(),
+                    a->title.c_str(), a->year, a->paper.c_str(), a->changes.c_str(), partList.c_str(), taskList.c_str());
+        for (auto it = refused.begin(); it != refused.end(); ++it)
+          std::printf("    not on %s: %s\n", it.key().c_str(), it.value().get<std::string>().c_str());
+      }
     }
     if (json) std::printf("%s\n", out.dump(2).c_str());
   } else if (what == "params") {

@@ -286,12 +286,24 @@ void MainWindow::updateAlgorithmInfo() {
   const AlgorithmInfo* a = AlgorithmRegistry::instance().find(algorithmCombo_->currentData().toString().toStdString());
   const TaskInfo* t = TaskRegistry::instance().find(taskCombo_->currentData().toString().toStdString());
   if (!a || !t) return;
-  algorithmInfo_->setText(QStringLiteral("<b>%1</b> <span style='color:#555'>— %2</span><br>%3<br><br><b>%4</b>: %5")
-                              .arg(QString::fromStdString(a->title).toHtmlEscaped(),
-                                   QString::fromStdString(a->paper).toHtmlEscaped(),
-                                   QString::fromStdString(a->changes).toHtmlEscaped(),
-                                   QString::fromStdString(t->title).toHtmlEscaped(),
-                                   QString::fromStdString(t->description).toHtmlEscaped()));
+  auto esc = [](const std::string& text) { return QString::fromStdString(text).toHtmlEscaped(); };
+  QString parts;
+  if (a->parts)
+    for (const auto& [kind, name] : a->parts->all()) {
+      const PartInfo* part = PartRegistry::instance().find(partKey(kind, name));
+      parts += QStringLiteral("%1%2 <i>%3</i>")
+                   .arg(parts.isEmpty() ? QString() : QStringLiteral(" · "), QString(partKindName(kind)),
+                        part ? esc(part->title) : esc(name));
+    }
+  const std::string why = incompatibility(*a, *t);
+  algorithmInfo_->setText(
+      QStringLiteral("<b>%1</b> <span style='color:#555'>— %2</span><br>%3<br><span style='color:#555'>Parts: "
+                     "%4</span>%5<br><br><b>%6</b>: %7")
+          .arg(esc(a->title), esc(a->paper), esc(a->changes), parts,
+               why.empty() ? QString()
+                           : QStringLiteral("<br><span style='color:#b00020'>Cannot run on this task: %1</span>")
+                                 .arg(esc(why)),
+               esc(t->title), esc(t->description)));
 }
 
 void MainWindow::validateForm() {

@@ -20,6 +20,7 @@ struct RolloutRow {
   double reward = 0;                  // after reward shaping; starts as verdict.reward
   int length = 0;                     // completion tokens including <eos>
   bool finished = true;               // ended with <eos> (false = hit rollout.max_new_tokens)
+  double meanEntropy = 0;             // mean sampling entropy over its tokens (0 if not sampled)
   std::string source = "policy";      // policy | reference | demonstration | mixture | hint | replay
 
   std::string text() const { return prefix + completion; }

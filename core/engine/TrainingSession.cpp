@@ -8,12 +8,14 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <set>
 
 #include "core/Error.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
 #include "core/metrics/PassAtK.h"
 #include "core/rollout/MixtureSampler.h"
+#include "core/algorithms/parts/SemanticClusters.h"
 
 namespace tb {
 
@@ -274,6 +276,8 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   if (wasTraining) model->train();
   const int P = batch.promptLength;
   auto tokens = batch.tokens.accessor<int64_t, 2>();
+  const auto entropySums = batch.entropies.sum(1).to(torch::kDouble).contiguous();
+  auto rowEntropy = entropySums.accessor<double, 1>();
   for (size_t i = 0; i < promptIds.size(); ++i) {
     RolloutRow row;
     row.group = static_cast<int>(i / groupSize);
@@ -284,6 +288,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     row.completion = tokenizer_.decode(row.completionIds);
     row.verdict = task_->verify(*problems[row.group], row.text());
     row.finished = batch.finished[i];
+    if (row.length > 0) row.meanEntropy = rowEntropy[i] / row.length;
     if (!row.finished && row.verdict.reason.find("truncated") == std::string::npos)
       row.verdict.reason += " (truncated at rollout.max_new_tokens)";
     row.reward = row.verdict.reward;
@@ -478,7 +483,7 @@ void TrainingSession::evaluate(int iteration) {
   torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
       static_cast<std::uint64_t>(config_.getInt("run.seed")) * 1000003ULL + iteration);
   torch::NoGradGuard noGrad;
-  double correctTotal = 0, passSum = 0;
+  double correctTotal = 0, passSum = 0, distinctSum = 0, semanticSum = 0, entropySum = 0;
   const int chunk = std::max(1, 256 / n);
   for (int begin = 0; begin < count; begin += chunk) {
     std::vector<const Problem*> problems;
@@ -488,15 +493,33 @@ void TrainingSession::evaluate(int iteration) {
     Rollout r = sampleGroups(problems, n, request, generator);
     for (size_t p = 0; p < problems.size(); ++p) {
       int c = 0;
-      for (int i = 0; i < n; ++i) c += r.rows[p * n + i].verdict.correct;
+      std::set<std::string> distinct;
+      std::vector<std::string> answers;
+      for (int i = 0; i < n; ++i) {
+        const RolloutRow& row = r.rows[p * n + i];
+        c += row.verdict.correct;
+        entropySum += row.meanEntropy;
+        answers.push_back(task_->finalAnswer(*problems[p], row.text()));
+        // FoR's diversity: distinct correct solutions, as normalised step sequences.
+        if (row.verdict.correct) {
+          std::string canonical;
+          for (const auto& step : splitSteps(row.text())) canonical += step + "\n";
+          distinct.insert(canonical);
+        }
+      }
       correctTotal += c;
       passSum += passAtK(n, c, k);
+      distinctSum += static_cast<double>(distinct.size());
+      semanticSum += semanticEntropy(clusterAnswers(answers));
     }
     if (listener_) listener_->onPhase(runId_, "evaluation", std::min(1.0, (begin + chunk) / double(count)));
   }
   std::vector<std::pair<std::string, double>> metrics = {
       {"eval/accuracy", correctTotal / (static_cast<double>(count) * n)},
       {"eval/pass@k", passSum / count},
+      {"eval/distinct_correct", distinctSum / count},
+      {"eval/semantic_entropy", semanticSum / count},
+      {"eval/entropy", entropySum / (static_cast<double>(count) * n)},
       {"time/eval_s", nowSeconds() - t0}};
   log_->info("evaluation at iteration {}: accuracy {:.3f}, pass@{} {:.3f} on {} test problems x {} samples",
              iteration, metrics[0].second, k, metrics[1].second, count, n);
