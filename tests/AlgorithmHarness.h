@@ -8,7 +8,9 @@
 // Sampling: ctx.sample does not sample by default. It returns the completions of `script`
 // (default: per group, the task solver's demonstration on even rows and a wrong one-step answer on
 // odd rows), verified by the task, so rollouts are deterministic and cheap. Set `samplePolicy`
-// to sample from the tiny policy with sampleCompletions instead (as TrainingSession does).
+// to sample from the tiny policy with sampleCompletions instead (as TrainingSession does). Scripted
+// rows ignore SampleRequest::model and temperature (a reference or opponent "samples" the script
+// too) but keep the request's prefixes (hints) and source.
 //
 // Rollouts built by hand: rollout(problems, completions, rewards) gives rows with
 // completionIds = tokenizer.encodeCompletion(text), the task's verdict and, when rewards are

@@ -471,10 +471,10 @@ class TestEstimators : public QObject {
 
   void presetsEndToEnd_data() {
     QTest::addColumn<QString>("preset");
-    for (const char* name : {"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "seed_grpo", "stratified_grpo",
-                             "gigpo", "riskpo", "empg", "epo", "rover", "empo", "sec", "clpo", "scaf_grpo",
-                             "rest", "ppo", "pf_ppo", "attention_credit", "p3o", "dpo", "spin", "nash_md",
-                             "flow_of_reasoning"})
+    for (const char* name :
+         {"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "seed_grpo", "stratified_grpo", "gigpo",
+          "riskpo", "empg", "epo", "rover", "empo", "sec", "clpo", "scaf_grpo", "rest", "ppo", "pf_ppo",
+          "attention_credit", "p3o", "dpo", "spin", "nash_md", "flow_of_reasoning"})
       QTest::newRow(name) << QString(name);
   }
 
@@ -532,6 +532,25 @@ class TestEstimators : public QObject {
     QCOMPARE(a.size(0), int64_t(6));
     QVERIFY2(allFinite(a), qPrintable(preset));
     QVERIFY2(item(a.abs().sum()) > 0, qPrintable(preset));  // mixed rewards carry signal
+  }
+
+  // The harness's other mode: ctx.sample draws from the tiny policy (sampleCompletions).
+  void harnessSamplesFromThePolicy() {
+    auto config = AlgorithmHarness::tinyConfig("game24", "grpo");
+    config.set("rollout.max_new_tokens", 12);
+    AlgorithmHarness h(config);
+    h.samplePolicy = true;
+    const Rollout r = h.algorithm->collect(h.ctx());
+    QCOMPARE(r.groups(), 2);
+    QCOMPARE(r.rows.size(), size_t(8));
+    for (const auto& row : r.rows) {
+      QVERIFY(row.length >= 1 && row.length <= 12);
+      QCOMPARE(static_cast<int>(row.completionIds.size()), row.length);
+      QCOMPARE(row.completion, h.tokenizer.decode(row.completionIds));
+      QCOMPARE(row.finished, row.completionIds.back() == CharTokenizer::kEos);
+    }
+    UpdateBatch u = h.updateBatch(r);
+    QVERIFY(allFinite(h.advantages(r, u)));
   }
 
   void everyPresetComposes() {
