@@ -46,10 +46,13 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"nash_md", {"nash/probability"}},
     {"empo", {"empo/semantic_entropy"}},
     {"rest", {"groups/dropped"}},
+    {"auto_cei", {"autocei/threshold", "autocei/refusal_frac", "autocei/relabelled"}},
+    {"thinkless", {"thinkless/short_frac", "thinkless/control_loss"}},
 };
 
 // Presets whose parts keep state between iterations.
-const std::set<std::string> kStateful = {"riskpo", "sec", "clpo", "epo", "flow_of_reasoning", "ppo", "spin"};
+const std::set<std::string> kStateful = {"riskpo", "sec",  "clpo", "epo",     "flow_of_reasoning",
+                                         "ppo",    "spin", "gigpo", "auto_cei"};
 
 RunConfig tinyConfig(const std::string& task, const std::string& algorithm, int iterations) {
   RunConfig c = RunConfig::defaults(task, algorithm);
@@ -129,7 +132,7 @@ class TestPresets : public QObject {
       QVERIFY2(!store->samples(id).empty(), info->name.c_str());
       ++checked;
     }
-    QVERIFY(checked >= 25);
+    QVERIFY(checked >= 27);
   }
 
   void statefulPresetsResumeIdentically() {

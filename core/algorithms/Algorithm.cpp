@@ -139,6 +139,20 @@ void Algorithm::endIteration(TrainingContext& ctx, const Rollout& rollout, const
   curriculum_->observe(ctx, rollout, batch.advantages);
 }
 
+std::optional<std::string> Algorithm::demonstration(const Task& task, const Problem& problem,
+                                                    std::mt19937_64& rng) const {
+  auto demo = task.demonstration(problem, rng);
+  if (!demo) return demo;
+  for (const Part* p : allParts()) *demo = p->demonstration(problem, std::move(*demo), rng);
+  return demo;
+}
+
+std::string Algorithm::verifiable(const std::string& completion) const {
+  std::string out = completion;
+  for (const Part* p : allParts()) out = p->verifiable(out);
+  return out;
+}
+
 nlohmann::json Algorithm::state() const {
   nlohmann::json out = nlohmann::json::object();
   const auto parts = allParts();

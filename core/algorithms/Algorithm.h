@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ class Algorithm {
   // Objective + regularizers, aggregated with algo.loss_agg; result.loss is the scalar to minimise.
   LossResult loss(TrainingContext& ctx, const PolicyLossInputs& in);
   void endIteration(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch);
+
+  // Warm-start demonstration and verifier input as the parts shape them (Part::demonstration, ::verifiable).
+  std::optional<std::string> demonstration(const Task& task, const Problem& problem, std::mt19937_64& rng) const;
+  std::string verifiable(const std::string& completion) const;
 
   nlohmann::json state() const;
   void restore(const nlohmann::json& state);

@@ -73,6 +73,15 @@ inline std::vector<ParamSpec> algorithmParams(const AlgorithmInfo& info) {
   return out;
 }
 
+// Characters the preset's parts add to the task's alphabet (e.g. Thinkless's mode tokens).
+inline std::string algorithmAlphabet(const AlgorithmInfo& info) {
+  std::string out;
+  if (!info.parts) return out;
+  for (const auto& [kind, name] : info.parts->all())
+    if (const PartInfo* part = PartRegistry::instance().find(partKey(kind, name))) out += part->alphabet;
+  return out;
+}
+
 // Why `info` cannot train on `task` ("" if it can): a part that needs steps or a solver.
 inline std::string incompatibility(const AlgorithmInfo& info, const TaskInfo& task) {
   if (!info.parts) return "";

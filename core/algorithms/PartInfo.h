@@ -40,6 +40,7 @@ struct PartInfo {
   // Why the part cannot run on a task with these properties, or "" if it can.
   bool needsSteps = false;   // step-level tasks only (TaskInfo::stepLevel)
   bool needsSolver = false;  // needs demonstrations (TaskInfo::hasSolver)
+  std::string alphabet;      // characters the part makes the policy write besides the task's (control tokens)
   // Checks between the part's parameters (e.g. alpha < beta); throws InputError naming the keys.
   std::function<void(const RunConfig&)> validate = nullptr;
 };

@@ -116,6 +116,10 @@ class Part {
   virtual void begin(TrainingContext&) {}
   virtual nlohmann::json state() const { return nullptr; }
   virtual void restore(const nlohmann::json&) {}
+  // The warm-start demonstration as this part wants it written (Thinkless adds a mode token).
+  virtual std::string demonstration(const Problem&, std::string demo, std::mt19937_64&) const { return demo; }
+  // The part of a completion the verifier judges (Thinkless strips its mode token).
+  virtual std::string verifiable(const std::string& completion) const { return completion; }
   // Trainable modules the part owns (a critic, log Z); optimised with the policy and checkpointed.
   virtual std::vector<std::pair<std::string, torch::nn::Module*>> modules() { return {}; }
 };

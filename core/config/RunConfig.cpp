@@ -88,7 +88,8 @@ ConfigSchema RunConfig::schemaFor(const std::string& task, const std::string& al
   for (const auto& p : taskInfo.params) schema.add(p);
   for (const auto& p : algorithmParams(algoInfo)) schema.add(p);
   for (const auto& [key, value] : taskInfo.defaultOverrides) schema.setDefault(key, value);
-  for (const auto& [key, value] : algoInfo.defaultOverrides) schema.setDefault(key, value);
+  for (const auto& [key, value] : algoInfo.defaultOverrides)
+    if (key.rfind("task.", 0) != 0 || schema.find(key)) schema.setDefault(key, value);  // task keys: where the task has them
   return schema;
 }
 

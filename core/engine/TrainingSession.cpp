@@ -58,7 +58,7 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
       listener_(listener),
       log_(std::move(log)),
       task_(TaskRegistry::instance().at(config.task(), "task").create(config)),
-      tokenizer_(task_->alphabet()),
+      tokenizer_(task_->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm"))),
       rng_(static_cast<std::uint64_t>(config.getInt("run.seed"))),
       generator_(at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.getInt("run.seed")))) {
   config_.validate();
@@ -193,7 +193,7 @@ void TrainingSession::warmStart() {
   int tooLong = 0;
   for (size_t i = 0; i < order.size() && static_cast<int>(problems.size()) < demos; ++i) {
     const Problem& p = pool[order[i]];
-    auto demo = task_->demonstration(p, rng_);
+    auto demo = algorithm_->demonstration(*task_, p, rng_);
     if (!demo) continue;
     const size_t completion = tokenizer_.encodeCompletion(*demo).size();
     if (completion > maxNew || tokenizer_.encodePrompt(p.prompt).size() + completion > context) {
@@ -219,7 +219,7 @@ void TrainingSession::warmStart() {
       // Another solution of the same problem may be longer than the one that was checked.
       std::vector<int> target;
       for (int attempt = 0; attempt < 8 && (target.empty() || target.size() > maxNew); ++attempt)
-        target = tokenizer_.encodeCompletion(*task_->demonstration(p, rng_));
+        target = tokenizer_.encodeCompletion(*algorithm_->demonstration(*task_, p, rng_));
       if (target.size() > maxNew) continue;
       bp.push_back(tokenizer_.encodePrompt(p.prompt));
       bt.push_back(std::move(target));
@@ -286,7 +286,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     row.length = batch.lengths[i];
     for (int j = 0; j < row.length; ++j) row.completionIds.push_back(static_cast<int>(tokens[i][P + j]));
     row.completion = tokenizer_.decode(row.completionIds);
-    row.verdict = task_->verify(*problems[row.group], row.text());
+    row.verdict = task_->verify(*problems[row.group], algorithm_->verifiable(row.text()));
     row.finished = batch.finished[i];
     if (row.length > 0) row.meanEntropy = rowEntropy[i] / row.length;
     if (!row.finished && row.verdict.reason.find("truncated") == std::string::npos)

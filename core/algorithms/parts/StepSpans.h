@@ -1,7 +1,7 @@
 #pragma once
 // Steps of a completion as token spans. The built-in tokenizer is character-level, so character i
 // of the completion is completion token i; a step is one line and owns its '\n'; the final <eos>
-// belongs to the last step. Blank lines join the step before them.
+// belongs to the last step. Blank lines join the step before them (leading ones the first step).
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +27,7 @@ inline std::vector<StepSpan> stepSpans(const std::string& completion, int length
     start = i + 1;
   }
   if (out.empty()) out.push_back({0, length, completion});
+  out.front().begin = 0;    // leading blank lines join the first step
   out.back().end = length;  // <eos> (and any trailing blank) with the last step
   return out;
 }
