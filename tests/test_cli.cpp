@@ -89,11 +89,27 @@ class TestCli : public QObject {
     QCOMPARE(r.code, 0);
     QStringList names;
     for (const auto& a : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
-      names << a.toObject()["name"].toString();
-      QVERIFY(!a.toObject()["paper"].toString().isEmpty());
-      QVERIFY(!a.toObject()["params"].toArray().isEmpty());
+      const QJsonObject o = a.toObject();
+      names << o["name"].toString();
+      QVERIFY(!o["paper"].toString().isEmpty());
+      QVERIFY(o["year"].toInt() >= 2016);
+      QVERIFY(!o["changes"].toString().isEmpty());
+      QVERIFY(!o["params"].toArray().isEmpty());
+      QVERIFY(!o["parts"].toArray().isEmpty());
+      QVERIFY(o["tasks"].toArray().contains(QJsonValue("game24")));
+      // Every task is either runnable or refused with a reason.
+      const QJsonObject refused = o["cannot_run_on"].toObject();
+      for (auto it = refused.begin(); it != refused.end(); ++it) QVERIFY(!it.value().toString().isEmpty());
     }
-    QCOMPARE(names, (QStringList{"dapo", "dr_grpo", "grpo"}));
+    for (const char* preset : {"grpo", "dr_grpo", "dapo", "ppo", "pf_ppo", "rloo", "reinforce_pp", "seed_grpo",
+                               "stratified_grpo", "gigpo", "riskpo", "empg", "epo", "rover", "flow_of_reasoning",
+                               "attention_credit", "thinkless", "scaf_grpo", "sec", "clpo", "dpo", "spin", "p3o",
+                               "nash_md", "empo", "rest", "auto_cei"})
+      QVERIFY2(names.contains(preset), preset);
+    // GiGPO needs steps: the arithmetic task (no steps) is refused with the reason.
+    for (const auto& a : QJsonDocument::fromJson(r.out.toUtf8()).array())
+      if (a.toObject()["name"].toString() == "gigpo")
+        QVERIFY(a.toObject()["cannot_run_on"].toObject()["arithmetic"].toString().contains("step-level"));
     r = cli({"list", "params", "--json", "--algorithm", "dapo"});
     QCOMPARE(r.code, 0);
     bool found = false;
