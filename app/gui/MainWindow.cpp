@@ -296,6 +296,10 @@ void MainWindow::updateAlgorithmInfo() {
                         part ? esc(part->title) : esc(name));
     }
   const std::string why = incompatibility(*a, *t);
+  QStringList runsOn;
+  for (const TaskInfo* task : TaskRegistry::instance().all())
+    if (incompatibility(*a, *task).empty()) runsOn << QString::fromStdString(task->name);
+  parts += QStringLiteral("<br>Runs on: %1").arg(runsOn.join(QStringLiteral(", ")));
   algorithmInfo_->setText(
       QStringLiteral("<b>%1</b> <span style='color:#555'>— %2</span><br>%3<br><span style='color:#555'>Parts: "
                      "%4</span>%5<br><br><b>%6</b>: %7")
