@@ -42,14 +42,14 @@ struct PresetParts {
 };
 
 struct AlgorithmInfo {
-  std::string name;         // "grpo"
-  std::string title;        // "GRPO"
-  std::string paper;        // "DeepSeekMath: Pushing the Limits of ... (Shao et al., 2024)"
-  std::string changes;      // what it changes relative to GRPO, one paragraph
-  std::vector<ParamSpec> params;                   // own keys (start with "algo."), besides its parts'
-  std::vector<std::pair<std::string, nlohmann::json>> defaultOverrides;  // keys it retunes
+  std::string name = {};         // "grpo"
+  std::string title = {};        // "GRPO"
+  std::string paper = {};        // "DeepSeekMath: Pushing the Limits of ... (Shao et al., 2024)"
+  std::string changes = {};      // what it changes relative to GRPO, one paragraph
+  std::vector<ParamSpec> params = {};                   // own keys (start with "algo."), besides its parts'
+  std::vector<std::pair<std::string, nlohmann::json>> defaultOverrides = {};  // keys it retunes
   // Custom factory (tests); empty = compose the algorithm from `parts`.
-  std::function<std::unique_ptr<Algorithm>(const RunConfig&)> create;
+  std::function<std::unique_ptr<Algorithm>(const RunConfig&)> create = nullptr;
   int year = 0;             // publication year of the paper
   // The parts it is built from; none for a test's stand-in with its own factory.
   std::optional<PresetParts> parts = std::nullopt;

@@ -32,15 +32,15 @@ inline const char* partKindName(PartKind kind) {
 }
 
 struct PartInfo {
-  std::string name;     // registry key "<kind>/<name>", e.g. "advantage/rloo"
+  std::string name = {};     // registry key "<kind>/<name>", e.g. "advantage/rloo"
   PartKind kind = PartKind::Advantage;
-  std::string title;    // "RLOO leave-one-out baseline"
-  std::string help;     // one or two sentences: what it computes (formula)
-  std::vector<ParamSpec> params;  // keys start with "algo."
+  std::string title = {};    // "RLOO leave-one-out baseline"
+  std::string help = {};     // one or two sentences: what it computes (formula)
+  std::vector<ParamSpec> params = {};  // keys start with "algo."
   // Why the part cannot run on a task with these properties, or "" if it can.
   bool needsSteps = false;   // step-level tasks only (TaskInfo::stepLevel)
   bool needsSolver = false;  // needs demonstrations (TaskInfo::hasSolver)
-  std::string alphabet;      // characters the part makes the policy write besides the task's (control tokens)
+  std::string alphabet = {};  // characters the part makes the policy write besides the task's (control tokens)
   // Checks between the part's parameters (e.g. alpha < beta); throws InputError naming the keys.
   std::function<void(const RunConfig&)> validate = nullptr;
 };

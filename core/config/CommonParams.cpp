@@ -27,7 +27,9 @@ std::vector<ParamSpec> commonParams() {
               "small policies find too few correct answers at 1.0 for a learning signal"),
       P::real("rollout.top_p", 1.0, 0.01, 1.0, "Nucleus sampling mass; 1 = full distribution"),
       P::integer("rollout.max_new_tokens", 96, 1, 16384, "Completion length limit in tokens (L_max)"),
-      P::real("train.lr", 1e-4, 0.0, 1.0, "AdamW learning rate of the policy update"),
+      P::real("train.lr", 1e-5, 0.0, 1.0,
+              "AdamW learning rate of the policy update (1e-4 made every preset lose accuracy within 20 "
+              "iterations of the default model; docs/ALGORITHMS.md)"),
       P::real("train.weight_decay", 0.0, 0.0, 10.0, "AdamW decoupled weight decay"),
       P::real("train.grad_clip", 1.0, 0.0, 1e6, "Clip the global gradient norm to this; 0 = off"),
       P::integer("train.epochs", 1, 1, 64, "Passes over each rollout batch (old policy kept for ratios)"),

@@ -20,7 +20,7 @@ TB_REGISTER_ALGORITHM(forRegistration, AlgorithmInfo{
                "whose actions are the task's legal steps, trained with trajectory balance (or its log-partition "
                "form), with a replay buffer of the best trajectories, tempered sampling and local search. Aims "
                "at many distinct solutions; needs a step-level task.",
-    .defaultOverrides = {{"train.lr", 3e-4}}, .year = 2024, .parts = forParts()});
+    .year = 2024, .parts = forParts()});
 
 }  // namespace
 }  // namespace tb
