@@ -166,6 +166,28 @@ class TestPresets : public QObject {
     }
   }
 
+  void warmStartOfAnotherModelIsRefused() {
+    // A shared warm start must match the model: Thinkless adds two tokens to game24's alphabet.
+    const std::string db = dir_.filePath("shared-warmstart.sqlite").toStdString();
+    auto store = RunStore::open(db);
+    const auto first = createRun(*store, tinyConfig("game24", "grpo", 1));
+    RunControl c1;
+    QCOMPARE(executeRun(db, first, c1, nullptr), RunStatus::Finished);
+    const std::string reference = store->runDirectory(first) + "/reference.pt";
+    RunConfig same = tinyConfig("game24", "rloo", 1);
+    same.set("warmstart.checkpoint", reference);
+    RunConfig other = tinyConfig("game24", "thinkless", 1);
+    other.set("warmstart.checkpoint", reference);
+    const auto ok = createRun(*store, same), refused = createRun(*store, other);
+    RunControl c2, c3;
+    QCOMPARE(executeRun(db, ok, c2, nullptr), RunStatus::Finished);
+    QCOMPARE(executeRun(db, refused, c3, nullptr), RunStatus::Failed);
+    const std::string message = RunStore::open(db)->run(refused)->message;
+    QVERIFY2(message.find("warmstart.checkpoint") != std::string::npos &&
+                 message.find("another shape") != std::string::npos,
+             message.c_str());
+  }
+
   void incompatibleTasksAreRefusedBeforeTheRun() {
     // Step-level parts (GiGPO's anchor states, FoR's legal steps) need a step-level task; SPIN
     // and Scaf-GRPO need a solver.

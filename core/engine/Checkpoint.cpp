@@ -27,6 +27,26 @@ void readingFile(const std::string& path, Fn&& fn) {
   }
 }
 
+// torch's Module::load replaces tensors whatever their shape; a file of another model (another
+// vocabulary, width or depth) must be refused instead of silently changing the model.
+std::vector<std::vector<int64_t>> shapesOf(torch::nn::Module& module) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& p : module.named_parameters()) out.push_back(p.value().sizes().vec());
+  return out;
+}
+
+void requireSameShapes(const std::string& path, const std::vector<std::vector<int64_t>>& before,
+                       torch::nn::Module& module) {
+  size_t i = 0;
+  for (const auto& p : module.named_parameters()) {
+    if (i < before.size() && p.value().sizes().vec() != before[i])
+      failInput("checkpoint '", path, "' holds a model of another shape: ", p.key(), " is ", p.value().sizes(),
+                ", this run's model needs ", c10::IntArrayRef(before[i]),
+                " (model.* settings, or the task's or algorithm's alphabet, differ)");
+    ++i;
+  }
+}
+
 }  // namespace
 
 void saveModel(const std::string& path, GptPolicy& policy) {
@@ -39,7 +59,9 @@ void loadModel(const std::string& path, GptPolicy& policy) {
   readingFile(path, [&] {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
+    const auto shapes = shapesOf(*policy);
     policy->load(archive);
+    requireSameShapes(path, shapes, *policy);
   });
 }
 
@@ -71,7 +93,9 @@ int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Opt
     torch::serialize::InputArchive archive, model, optim;
     archive.load_from(path);
     archive.read("model", model);
+    const auto shapes = shapesOf(*policy);
     policy->load(model);
+    requireSameShapes(path, shapes, *policy);
     archive.read("optimizer", optim);
     optimizer.load(optim);
     torch::Tensor it, generatorState;
