@@ -61,7 +61,12 @@ RunConfig tinyConfig(const std::string& task, const std::string& algorithm, int 
                         "warmstart.steps=40", "warmstart.batch=8", "eval.every=0", "run.threads=1",
                         "run.checkpoint_every=1", "run.samples_logged=4"})
     c.applyOverride(o);
-  if (c.has("algo.scaf_warmup")) c.set("algo.scaf_warmup", 0);  // hints from the first iteration
+  if (c.has("algo.scaf_warmup")) {
+    c.set("algo.scaf_warmup", 0);  // hints from the first iteration
+    // Long completions: a hinted prompt must still fit the context (regression).
+    c.set("model.context", 160);
+    c.set("rollout.max_new_tokens", 140);
+  }
   if (algorithm == "dpo") {
     // Offline DPO trains only on prompts where the reference is sometimes right; a tiny reference
     // never is, so the solver supplies the chosen completion.

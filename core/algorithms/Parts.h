@@ -35,6 +35,7 @@ namespace tb {
 struct SampleRequest {
   GptPolicy* model = nullptr;            // nullptr = the policy being trained
   double temperature = -1;               // < 0 = rollout.temperature
+  int maxNewTokens = -1;                 // < 0 = rollout.max_new_tokens
   std::vector<std::string> prefixes;     // per problem: text placed before the completion (hints)
   std::string source = "policy";
   // Nash-MD: sample from the geometric mixture of `model` and `mixtureWith` (weight `mixture` on it).

@@ -263,7 +263,8 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   SamplingOptions options;
   options.temperature = request.temperature >= 0 ? request.temperature : config_.getFloat("rollout.temperature");
   options.topP = config_.getFloat("rollout.top_p");
-  options.maxNewTokens = static_cast<int>(config_.getInt("rollout.max_new_tokens"));
+  options.maxNewTokens =
+      request.maxNewTokens >= 0 ? request.maxNewTokens : static_cast<int>(config_.getInt("rollout.max_new_tokens"));
   options.padId = CharTokenizer::kPad;
   options.eosId = CharTokenizer::kEos;
   GptPolicy& model = request.model ? *request.model : policy_;

@@ -31,8 +31,12 @@ class ScaffoldedSampling : public RolloutStrategy {
         for (int tier = 1; tier <= tiers_ && tier < static_cast<int>(steps.size()); ++tier) {
           std::string hint;
           for (int k = 0; k < tier; ++k) hint += steps[k] + "\n";
+          // Hint and continuation together stay within rollout.max_new_tokens (and the context).
+          const int budget = ctx.maxNewTokens - static_cast<int>(hint.size());
+          if (budget <= 0) break;
           SampleRequest request;
           request.prefixes = {hint};
+          request.maxNewTokens = budget;
           request.source = "hint";
           Rollout tryHint = ctx.sample({r.problems[g]}, tries_, request);
           int found = -1;
