@@ -18,8 +18,8 @@ def mean(values):
 
 
 print("| preset | train accuracy, first 5 it. | last 5 it. | eval accuracy it. 0 | end | eval pass@8 it. 0 | end "
-      "| s / iteration |")
-print("|---|---|---|---|---|---|---|---|")
+      "| distinct correct it. 0 | end | s / iteration |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for run in cli_json("list", "runs"):
     if run["name"] == "warmstart" or run["status"] != "finished":
         continue
@@ -28,8 +28,10 @@ for run in cli_json("list", "runs"):
     acc = [v for _, v in sorted(series.get("accuracy", []))]
     ev = sorted(series.get("eval/accuracy", []))
     pk = sorted(series.get("eval/pass@k", []))
+    dc = sorted(series.get("eval/distinct_correct", []))
     it = [v for _, v in series.get("time/iteration_s", [])]
     fmt = lambda x: f"{100 * x:.1f}%"
     print(f"| {run['algorithm']} | {fmt(mean(acc[:5])) if acc else '-'} | {fmt(mean(acc[-5:])) if acc else '-'} "
           f"| {fmt(ev[0][1]) if ev else '-'} | {fmt(ev[-1][1]) if ev else '-'} | {fmt(pk[0][1]) if pk else '-'} "
-          f"| {fmt(pk[-1][1]) if pk else '-'} | {mean(it):.2f} |")
+          f"| {fmt(pk[-1][1]) if pk else '-'} | {f'{dc[0][1]:.2f}' if dc else '-'} | {f'{dc[-1][1]:.2f}' if dc else '-'} "
+          f"| {mean(it):.2f} |")
