@@ -107,6 +107,29 @@ class TestTraining : public QObject {
     QCOMPARE(b->run(resumedId)->iterationsDone, 5);
   }
 
+  void learningRateFollowsWarmupAndCosine() {
+    const std::string db = dir_.filePath("schedule.sqlite").toStdString();
+    RunConfig config = tinyConfig(4);
+    config.set("eval.every", 0);
+    config.set("train.warmup_iterations", 2);
+    config.set("train.lr_schedule", "cosine");
+    config.set("train.lr", 1e-3);
+    std::int64_t id = 0;
+    {
+      auto store = RunStore::open(db);
+      id = createRun(*store, config);
+    }
+    RunControl control;
+    QCOMPARE(executeRun(db, id, control, nullptr), RunStatus::Finished);
+    const auto lr = RunStore::open(db)->metric(id, "lr");
+    QCOMPARE(lr.size(), size_t(4));
+    // Warm-up 1/2, then cosine from the full rate down to a tenth at the last iteration.
+    QVERIFY(std::abs(lr[0].value - 0.5e-3) < 1e-12);
+    QVERIFY(std::abs(lr[1].value - 1e-3) < 1e-12);
+    QVERIFY(std::abs(lr[2].value - 1e-3) < 1e-12);
+    QVERIFY(std::abs(lr[3].value - 1e-4) < 1e-12);
+  }
+
   void failuresBecomeFailedRuns() {
     const std::string db = dir_.filePath("failing.sqlite").toStdString();
     RunConfig config = tinyConfig(2);

@@ -35,6 +35,8 @@ std::vector<ParamSpec> commonParams() {
       P::integer("train.epochs", 1, 1, 64, "Passes over each rollout batch (old policy kept for ratios)"),
       P::integer("train.minibatches", 1, 1, 4096, "Optimizer steps per pass over the rollout batch"),
       P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
+      P::choice("train.lr_schedule", "constant", {"constant", "cosine"},
+                "After the warm-up: constant, or cosine decay to a tenth of train.lr at the last iteration"),
       P::integer("warmstart.demonstrations", 1000, 0, 1000000,
                  "Training problems whose solver solutions form the supervised warm start; 0 = no warm start"),
       P::integer("warmstart.steps", 1000, 0, 10000000, "Supervised fine-tuning steps of the warm start"),

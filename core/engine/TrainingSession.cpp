@@ -326,7 +326,11 @@ void TrainingSession::iterate(int iteration) {
 
   const double gradClip = config_.getFloat("train.grad_clip");
   const int warmup = static_cast<int>(config_.getInt("train.warmup_iterations"));
-  const double lr = config_.getFloat("train.lr") * (warmup > 0 ? std::min(1.0, (iteration + 1.0) / warmup) : 1.0);
+  double lr = config_.getFloat("train.lr") * (warmup > 0 ? std::min(1.0, (iteration + 1.0) / warmup) : 1.0);
+  if (config_.getString("train.lr_schedule") == "cosine" && iteration >= warmup && iterations_ - warmup > 1) {
+    const double progress = (iteration - warmup) / (iterations_ - warmup - 1.0);
+    lr *= 0.1 + 0.45 * (1 + std::cos(M_PI * progress));
+  }
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
