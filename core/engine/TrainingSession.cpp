@@ -447,7 +447,15 @@ void TrainingSession::iterate(int iteration) {
   });
   if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
   for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / std::max(1, updates));
-  for (const auto& kv : ctx.metrics) metrics.push_back(kv);
+  // Parts may report a name more than once (a curriculum asked again by dynamic sampling): the mean.
+  std::map<std::string, std::pair<double, int>> partMetrics;
+  for (const auto& [name, value] : ctx.metrics) {
+    auto& m = partMetrics[name];
+    m.first += value;
+    m.second += 1;
+  }
+  for (const auto& [name, m] : partMetrics)
+    if (!lossMetrics.count(name)) metrics.emplace_back(name, m.first / m.second);
 
   // Samples stored: whole groups, first groups first, then rows the filters removed.
   std::vector<SampleRecord> samples;
