@@ -15,6 +15,7 @@
 #include "core/config/RunConfig.h"
 #include "core/engine/Engine.h"
 #include "core/store/RunStore.h"
+#include "tests/EngineTestSupport.h"
 #include "tests/TestSupport.h"
 
 using namespace tb;
@@ -82,22 +83,6 @@ std::string taskFor(const AlgorithmInfo& info) {
   return "";
 }
 
-class CancelAfter : public RunListener {
- public:
-  CancelAfter(RunControl& control, int iteration) : control_(control), iteration_(iteration) {}
-  void onIteration(const IterationEvent& e) override {
-    if (!e.samples.empty() && e.iteration == iteration_) control_.requestCancel();
-  }
-
- private:
-  RunControl& control_;
-  int iteration_;
-};
-
-bool isTiming(const std::string& name) {
-  return name.rfind("time/", 0) == 0 || name.rfind("throughput/", 0) == 0;
-}
-
 }  // namespace
 
 class TestPresets : public QObject {
@@ -156,7 +141,7 @@ class TestPresets : public QObject {
       QCOMPARE(executeRun(resumedDb, b, c3, nullptr), RunStatus::Finished);
       const auto ma = RunStore::open(straightDb)->metrics(a), mb = RunStore::open(resumedDb)->metrics(b);
       for (const auto& [metric, points] : ma) {
-        if (isTiming(metric)) continue;
+        if (isTimingMetric(metric)) continue;
         QVERIFY2(mb.count(metric), qPrintable(QString("%1: %2 missing after resume").arg(name.c_str(), metric.c_str())));
         const auto& other = mb.at(metric);
         QCOMPARE(other.size(), points.size());

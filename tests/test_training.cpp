@@ -8,6 +8,7 @@
 #include "core/config/RunConfig.h"
 #include "core/engine/Engine.h"
 #include "core/store/RunStore.h"
+#include "tests/EngineTestSupport.h"
 
 using namespace tb;
 
@@ -23,23 +24,6 @@ RunConfig tinyConfig(int iterations) {
     c.applyOverride(o);
   c.set("run.iterations", iterations);
   return c;
-}
-
-// Cancels the run once it has recorded `iteration`.
-class CancelAfter : public RunListener {
- public:
-  CancelAfter(RunControl& control, int iteration) : control_(control), iteration_(iteration) {}
-  void onIteration(const IterationEvent& e) override {
-    if (!e.samples.empty() && e.iteration == iteration_) control_.requestCancel();
-  }
-
- private:
-  RunControl& control_;
-  int iteration_;
-};
-
-bool isTiming(const std::string& name) {
-  return name.rfind("time/", 0) == 0 || name.rfind("throughput/", 0) == 0;
 }
 
 }  // namespace
@@ -83,7 +67,7 @@ class TestTraining : public QObject {
     QCOMPARE(mb.size(), ma.size());
     int compared = 0;
     for (const auto& [name, points] : ma) {
-      if (isTiming(name)) continue;
+      if (isTimingMetric(name)) continue;
       const auto& other = mb.at(name);
       QVERIFY2(other.size() == points.size(), name.c_str());
       for (size_t i = 0; i < points.size(); ++i) {

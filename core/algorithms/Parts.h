@@ -62,12 +62,12 @@ struct TrainingContext {
   double temperature = 1.0;
 
   // G completions of each problem, verified (rewards unshaped).
-  std::function<Rollout(const std::vector<const Problem*>&, int, const SampleRequest&)> sample;
+  std::function<Rollout(const std::vector<const Problem*>&, int, const SampleRequest&)> sample = nullptr;
   // `count` training problems from the curriculum.
-  std::function<std::vector<const Problem*>(int)> pickProblems;
+  std::function<std::vector<const Problem*>(int)> pickProblems = nullptr;
 
   // Metrics parts report this iteration (averaged over minibatches when reported from loss()).
-  std::vector<std::pair<std::string, double>> metrics;
+  std::vector<std::pair<std::string, double>> metrics = {};
   void metric(const std::string& name, double value) { metrics.emplace_back(name, value); }
 };
 

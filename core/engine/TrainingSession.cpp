@@ -41,11 +41,6 @@ RolloutBatch selectRows(const RolloutBatch& batch, const torch::Tensor& rows) {
   return out;
 }
 
-double maskedMean(const torch::Tensor& values, const torch::Tensor& mask) {
-  const double n = mask.sum().item<double>();
-  return n > 0 ? (values * mask).sum().item<double>() / n : 0.0;
-}
-
 }  // namespace
 
 TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config,
@@ -415,7 +410,7 @@ void TrainingSession::iterate(int iteration) {
         ++updates;
       }
     }
-    entropy = maskedMean(update.oldEntropies, update.batch.completionMask);
+    entropy = maskedMeanValue(update.oldEntropies, update.batch.completionMask);
     algorithm_->endIteration(ctx, rollout, update);
   }
   const double tEnd = nowSeconds();

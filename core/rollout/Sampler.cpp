@@ -48,21 +48,20 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Gene
 
 }  // namespace
 
-RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
-                               const SamplingOptions& options, torch::Generator& generator) {
+RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
+                               torch::Generator& generator, int context, const NextLogits& prefill,
+                               const NextLogits& next) {
   torch::NoGradGuard noGrad;
   TB_CHECK(!prompts.empty(), "no prompts to sample from");
+  TB_CHECK(options.temperature > 0, "temperature = ", options.temperature, " must be > 0");
   const auto N = static_cast<int64_t>(prompts.size());
   const int L = options.maxNewTokens;
   auto [promptTokens, promptValid] = padPrompts(prompts, options.padId);
   const int P = static_cast<int>(promptTokens.size(1));
-  if (P + L > policy->config().context)
-    failInput("prompt of ", P, " tokens + rollout.max_new_tokens = ", L, " exceeds model.context = ",
-              policy->config().context);
+  if (P + L > context)
+    failInput("prompt of ", P, " tokens + rollout.max_new_tokens = ", L, " exceeds model.context = ", context);
 
-  KvCache cache = policy->makeCache(static_cast<int>(N), torch::kCPU);
-  auto logits = policy->forwardCached(promptTokens, promptValid, cache).select(1, P - 1);
-
+  auto logits = prefill(promptTokens, promptValid).select(1, P - 1);
   auto completion = torch::full({N, L}, options.padId, torch::kLong);
   auto mask = torch::zeros({N, L}, torch::kFloat);
   auto logprobs = torch::zeros({N, L}, torch::kFloat);
@@ -82,7 +81,7 @@ RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<
     entropies.select(1, step).copy_(-(logp.exp() * logp).sum(-1) * aliveF);
     alive = alive & (token != options.eosId);
     if (!alive.any().item<bool>() || step + 1 == L) break;
-    logits = policy->forwardCached(token.unsqueeze(1), alive.unsqueeze(1), cache).select(1, 0);
+    logits = next(token.unsqueeze(1), alive.unsqueeze(1)).select(1, 0);
   }
 
   RolloutBatch batch;
@@ -100,6 +99,15 @@ RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<
     batch.finished.push_back(len > 0 && c[i][len - 1] == options.eosId);
   }
   return batch;
+}
+
+RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
+                               const SamplingOptions& options, torch::Generator& generator) {
+  KvCache cache = policy->makeCache(static_cast<int>(prompts.size()), torch::kCPU);
+  auto forward = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
+    return policy->forwardCached(tokens, valid, cache);
+  };
+  return decodeCompletions(prompts, options, generator, policy->config().context, forward, forward);
 }
 
 RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,

@@ -5,6 +5,7 @@
 // distribution (logits / temperature, before top-p truncation, as TRL and verl report them).
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 #include "core/model/GptPolicy.h"
@@ -35,6 +36,14 @@ struct RolloutBatch {
 
 // Left-pads prompts into [N, P] tokens and valid.
 std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector<int>>& prompts, int padId);
+
+// The decoding loop shared by the samplers: `prefill` maps the left-padded prompts (tokens, valid
+// [N, P]) to logits [N, P, V], `next` appends one token per row ([N, 1]; valid false once a row
+// ended) and returns logits [N, 1, V]. `context` is the longest sequence the model(s) accept.
+using NextLogits = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
+                               torch::Generator& generator, int context, const NextLogits& prefill,
+                               const NextLogits& next);
 
 RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
                                const SamplingOptions& options, torch::Generator& generator);

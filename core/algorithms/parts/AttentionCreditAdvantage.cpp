@@ -4,7 +4,6 @@
 // change of WAAD (windowed average attention distance of local heads; "local" mode, preplan
 // points) or by FAI (future attention influence of global heads; "global" mode, anchors), only
 // where A >= 0. Logs attention/scaled_frac (share of completion tokens scaled).
-#include "core/algorithms/Advantages.h"
 #include "core/algorithms/AttentionCredit.h"
 #include "core/algorithms/Parts.h"
 #include "core/algorithms/parts/PartUtil.h"
@@ -19,13 +18,7 @@ class AttentionCreditAdvantage : public AdvantageEstimator {
     params_.gamma = c.getFloat("algo.attention_gamma");
   }
   torch::Tensor estimate(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch) override {
-    std::vector<double> out(rollout.rows.size(), 0.0);
-    for (const auto& rows : rollout.groupRows()) {
-      std::vector<double> r;
-      for (int i : rows) r.push_back(rollout.rows[i].reward);
-      const auto a = groupNormalizedAdvantages(r, static_cast<int>(r.size()), true);
-      for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = a[k];
-    }
+    const auto out = groupNormalizedRowAdvantages(rollout, true);
     const auto& mask = batch.batch.completionMask;
     auto scale = attentionCreditScale(ctx.policy, batch.batch, mode_, params_);
     auto adv = applyCreditScale(sequenceAdvantages(out), scale) * mask;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/algorithms/Advantages.h"
 #include "core/algorithms/Parts.h"
 #include "core/algorithms/parts/PartUtil.h"
 #include "core/algorithms/parts/StepSpans.h"
@@ -43,13 +42,7 @@ class EmpgAdvantage : public AdvantageEstimator {
     auto ent = batch.oldEntropies.to(torch::kDouble).contiguous();
     auto e = ent.accessor<double, 2>();
     // Outcome advantages (GRPO, group-normalised) of every row.
-    std::vector<double> A(rollout.rows.size(), 0.0);
-    for (const auto& rows : rollout.groupRows()) {
-      std::vector<double> r;
-      for (int i : rows) r.push_back(rollout.rows[i].reward);
-      const auto a = groupNormalizedAdvantages(r, static_cast<int>(r.size()), true);
-      for (size_t k = 0; k < rows.size(); ++k) A[rows[k]] = a[k];
-    }
+    const auto A = groupNormalizedRowAdvantages(rollout, true);
     std::vector<std::vector<StepSpan>> spans;
     std::vector<std::vector<double>> H;
     for (size_t i = 0; i < rollout.rows.size(); ++i) {

@@ -1,7 +1,6 @@
 // advantage/group_norm: GRPO's group-normalised outcome advantage (Shao et al. 2024),
 //   A_i = (r_i - mean_group) / (std_group + eps), or r_i - mean_group without the std (Dr. GRPO),
 // broadcast to every token of the completion. Unbiased std, eps = 1e-6, a group of one gets 0.
-#include "core/algorithms/Advantages.h"
 #include "core/algorithms/Parts.h"
 #include "core/algorithms/parts/PartUtil.h"
 
@@ -12,15 +11,7 @@ class GroupNormAdvantage : public AdvantageEstimator {
  public:
   explicit GroupNormAdvantage(const RunConfig& c) : scaleByStd_(c.getBool("algo.scale_by_std")) {}
   torch::Tensor estimate(TrainingContext&, const Rollout& rollout, const UpdateBatch&) override {
-    std::vector<double> out(rollout.rows.size(), 0.0);
-    const auto groups = rollout.groupRows();
-    for (const auto& rows : groups) {
-      std::vector<double> r;
-      for (int i : rows) r.push_back(rollout.rows[i].reward);
-      const auto a = groupNormalizedAdvantages(r, static_cast<int>(r.size()), scaleByStd_);
-      for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = a[k];
-    }
-    return sequenceAdvantages(out);
+    return sequenceAdvantages(groupNormalizedRowAdvantages(rollout, scaleByStd_));
   }
 
  private:

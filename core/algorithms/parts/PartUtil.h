@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/algorithms/Advantages.h"
 #include "core/algorithms/Rollout.h"
 
 namespace tb {
@@ -34,6 +35,19 @@ inline MeanStd meanStd(const std::vector<double>& v) {
 inline std::vector<std::vector<double>> groupRewards(const Rollout& rollout) {
   std::vector<std::vector<double>> out(rollout.problems.size());
   for (const auto& r : rollout.rows) out[r.group].push_back(r.reward);
+  return out;
+}
+
+// GRPO's group-normalised advantage of every row, groups taken from the rollout (they may differ
+// in size after filters).
+inline std::vector<double> groupNormalizedRowAdvantages(const Rollout& rollout, bool scaleByStd) {
+  std::vector<double> out(rollout.rows.size(), 0.0);
+  for (const auto& rows : rollout.groupRows()) {
+    std::vector<double> r;
+    for (int i : rows) r.push_back(rollout.rows[i].reward);
+    const auto a = groupNormalizedAdvantages(r, static_cast<int>(r.size()), scaleByStd);
+    for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = a[k];
+  }
   return out;
 }
 

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/algorithms/Advantages.h"
 #include "core/algorithms/Parts.h"
 #include "core/algorithms/parts/PartUtil.h"
 #include "core/algorithms/parts/SemanticClusters.h"
@@ -26,7 +25,7 @@ class SeedGrpoAdvantage : public AdvantageEstimator {
         scaleByStd_(c.getBool("algo.scale_by_std")) {}
   bool needsOldScores() const override { return true; }
   torch::Tensor estimate(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch) override {
-    std::vector<double> out(rollout.rows.size(), 0.0);
+    std::vector<double> out = groupNormalizedRowAdvantages(rollout, scaleByStd_);
     // Length-normalised sequence likelihood of each row under the sampling policy.
     auto meanLogp = (batch.oldLogp.sum(1) / batch.batch.completionMask.sum(1).clamp_min(1)).to(torch::kDouble);
     auto acc = meanLogp.accessor<double, 1>();
@@ -34,10 +33,9 @@ class SeedGrpoAdvantage : public AdvantageEstimator {
     const auto groups = rollout.groupRows();
     for (size_t g = 0; g < groups.size(); ++g) {
       const auto& rows = groups[g];
-      std::vector<double> r, w;
+      std::vector<double> w;
       std::vector<std::string> answers;
       for (int i : rows) {
-        r.push_back(rollout.rows[i].reward);
         w.push_back(std::exp(acc[i]));
         answers.push_back(ctx.task.finalAnswer(*rollout.problems[g], rollout.rows[i].text()));
       }
@@ -45,8 +43,7 @@ class SeedGrpoAdvantage : public AdvantageEstimator {
       const double scale = seedScale(se, static_cast<int>(rows.size()), alpha_, shape_);
       seSum += se;
       scaleSum += scale;
-      const auto a = groupNormalizedAdvantages(r, static_cast<int>(r.size()), scaleByStd_);
-      for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = a[k] * scale;
+      for (int i : rows) out[i] *= scale;
     }
     if (!groups.empty()) {
       ctx.metric("seed/semantic_entropy", seSum / groups.size());
