@@ -202,6 +202,79 @@ class TestCli : public QObject {
     QCOMPARE(fileHash(text), before);
   }
 
+  void treesFromRunsSearchesAndFiles() {
+    const QString ws = dir_.filePath("trees.sqlite");
+    // A sampling algorithm stores its groups as prefix trees; MCTS-DPO its search trees.
+    auto r = cli(QStringList{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "1", "--db", ws} + tinyRun());
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    r = cli(QStringList{"run", "--task", "game24", "--algorithm", "mcts_dpo", "--iterations", "2", "--db", ws,
+                        "--set", "search.simulations=6", "--set", "search.branching=3", "--set", "run.trees_logged=2"} +
+            tinyRun());
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+
+    r = cli({"trees", "1", "--json", "--db", ws});
+    QCOMPARE(r.code, 0);
+    const QJsonArray sampled = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QCOMPARE(sampled.size(), 1);
+    QCOMPARE(sampled[0].toObject()["kind"].toString(), QString("samples"));
+    QVERIFY(sampled[0].toObject()["nodes"].toInt() > 1);
+
+    r = cli({"trees", "2", "--json", "--db", ws});
+    QCOMPARE(r.code, 0);
+    const QJsonArray searched = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QCOMPARE(searched.size(), 4);  // 2 iterations x run.trees_logged = 2
+    const QJsonObject last = searched.last().toObject();
+    QCOMPARE(last["kind"].toString(), QString("mcts"));
+    QCOMPARE(last["iteration"].toInt(), 1);
+    const QString problem = last["problem_id"].toString();
+    QVERIFY(problem.startsWith("game24/"));
+
+    // Export in llm-reasoners' format, then import it back.
+    const QString exported = dir_.filePath("exported.json");
+    r = cli({"export", "tree", "--run", "2", "--iteration", "1", "--index", "1", "--out", exported, "--format",
+             "llm-reasoners", "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QFile f(exported);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject log = QJsonDocument::fromJson(f.readAll()).object();
+    QCOMPARE(log["logs"].toArray().size(), 6);  // one snapshot per simulation
+    r = cli({"import", "tree", exported, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["nodes"].toInt(), last["nodes"].toInt());
+
+    // A new search with the run's checkpoint.
+    const QString searchedFile = dir_.filePath("searched.json");
+    r = cli({"search", "--checkpoint", "2", "--problem", problem, "--method", "beam", "--set", "search.beam_width=2",
+             "--out", searchedFile, "--json", "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(summary["kind"].toString(), QString("beam"));
+    QVERIFY(summary["nodes"].toInt() > 1);
+    QVERIFY(summary["policy"].toString().contains("checkpoint of iteration 1"));
+    r = cli({"import", "tree", searchedFile});
+    QCOMPARE(r.code, 0);
+
+    // Bad input: refused before the search, naming the parameter; foreign trees name their fault.
+    r = cli({"search", "--task", "game24", "--problem", problem, "--simulations", "0", "--out", searchedFile});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("search.simulations"), qPrintable(r.err));
+    r = cli({"search", "--task", "game24", "--problem", problem, "--depth", "0", "--out", searchedFile});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("search.max_depth"), qPrintable(r.err));
+    r = cli({"search", "--task", "game24", "--problem", "game24/nosuch", "--out", searchedFile});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("game24/nosuch"), qPrintable(r.err));
+    QFile cyclic(dir_.filePath("cyclic.json"));
+    cyclic.open(QIODevice::WriteOnly);
+    cyclic.write(R"({"logs": [{"nodes": {"0": {"id": 0, "data": {}}, "1": {"id": 1, "data": {}}},
+                              "edges": {"0": {"id": 0, "source": 0, "target": 1, "data": {}},
+                                        "1": {"id": 1, "source": 1, "target": 0, "data": {}}}}]})");
+    cyclic.close();
+    r = cli({"import", "tree", cyclic.fileName()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("cyclic.json"), qPrintable(r.err));
+  }
+
   void benchPrintsOneJsonLine() {
     for (const char* which : {"rollout", "train-step"}) {
       auto r = cli({"bench", which, "--vocab", "16", "--d-model", "32", "--layers", "1", "--heads", "2", "--batch", "4",
@@ -213,6 +286,16 @@ class TestCli : public QObject {
       QVERIFY(o["tokens_per_s"].toDouble() > 0);
       QCOMPARE(o["d_model"].toInt(), 32);
     }
+    auto r = cli({"bench", "mcts", "--simulations", "4", "--problems", "1", "--threads", "1"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o["bench"].toString(), QString("mcts"));
+    QVERIFY(o["simulations_per_s"].toDouble() > 0);
+    r = cli({"bench", "tree-layout", "--nodes", "2000", "--repeats", "1"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o["nodes"].toInt(), 2000);
+    QCOMPARE(o["visible"].toInt(), 2000);
   }
 };
 

@@ -49,11 +49,13 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"rest", {"groups/dropped"}},
     {"auto_cei", {"autocei/threshold", "autocei/refusal_frac", "autocei/relabelled"}},
     {"thinkless", {"thinkless/short_frac", "thinkless/control_loss"}},
+    {"mcts_dpo", {"search/nodes", "search/solved", "search/answer_correct", "search/simulations_per_s"}},
+    {"rest_mcts", {"search/nodes", "search/solved", "search/answer_correct"}},
 };
 
 // Presets whose parts keep state between iterations.
-const std::set<std::string> kStateful = {"riskpo", "sec",  "clpo", "epo",     "flow_of_reasoning",
-                                         "ppo",    "spin", "gigpo", "auto_cei"};
+const std::set<std::string> kStateful = {"riskpo", "sec",  "clpo",  "epo",      "flow_of_reasoning",
+                                         "ppo",    "spin", "gigpo", "auto_cei", "rest_mcts"};
 
 RunConfig tinyConfig(const std::string& task, const std::string& algorithm, int iterations) {
   RunConfig c = RunConfig::defaults(task, algorithm);
@@ -67,6 +69,10 @@ RunConfig tinyConfig(const std::string& task, const std::string& algorithm, int 
     // Long completions: a hinted prompt must still fit the context (regression).
     c.set("model.context", 160);
     c.set("rollout.max_new_tokens", 140);
+  }
+  if (c.has("search.simulations")) {
+    c.set("search.simulations", 6);
+    c.set("search.step_tokens", 24);
   }
   if (algorithm == "dpo") {
     // Offline DPO trains only on prompts where the reference is sometimes right; a tiny reference
@@ -120,9 +126,17 @@ class TestPresets : public QObject {
           QVERIFY2(std::isfinite(p.value), qPrintable(QString("%1: %2 not finite").arg(info->name.c_str(), name.c_str())));
       }
       QVERIFY2(!store->samples(id).empty(), info->name.c_str());
+      // Every iteration stores a reasoning tree (run.trees_logged = 1): the search's, or the
+      // sampled group merged into a prefix tree; each loads and validates.
+      const auto trees = store->trees(id);
+      QVERIFY2(trees.size() == 3, qPrintable(QString("%1 stored %2 trees").arg(info->name.c_str()).arg(trees.size())));
+      const ReasoningTree tree = store->tree(trees.back().id);
+      QVERIFY2(tree.size() >= 1 && !tree.problemId.empty(), info->name.c_str());
+      const bool searches = info->parts->rollout.rfind("search_", 0) == 0;
+      QCOMPARE(QString::fromStdString(tree.kind), QString(searches ? "mcts" : "samples"));
       ++checked;
     }
-    QVERIFY(checked >= 27);
+    QVERIFY(checked >= 29);
   }
 
   void statefulPresetsResumeIdentically() {

@@ -26,6 +26,8 @@ using tb::RunRecord;
 using tb::RunStatus;
 using tb::RunStore;
 using tb::SampleRecord;
+using tb::ReasoningTree;
+using tb::TreeNode;
 
 namespace {
 
@@ -69,6 +71,28 @@ QString rawScalar(const std::string& path, const char* sql) {
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return out;
+}
+
+// Root with two children; the second was visited twice and is the chosen one.
+ReasoningTree smallTree(const std::string& problemId) {
+  ReasoningTree tree;
+  tree.kind = "mcts";
+  tree.problemId = problemId;
+  TreeNode root;
+  root.stats.visits = 3;
+  tree.addNode(root);
+  TreeNode a;
+  a.parent = 0;
+  a.step = "4+4=8";
+  a.stats = {1, -1.0, -1.0};
+  tree.addNode(a);
+  TreeNode b;
+  b.parent = 0;
+  b.step = "6-2=4";
+  b.stats = {2, 0.5, 0.5};
+  tree.addNode(b);
+  tree.chosenPath = {0, 2};
+  return tree;
 }
 
 RunRecord makeRun(const std::string& name) {
@@ -489,7 +513,7 @@ class TestRunStore : public QObject {
       store->setStatus(id, RunStatus::Finished, "done");
     }
     auto store = RunStore::open(path);
-    QCOMPARE(store->schemaVersion(), 1);
+    QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
     const auto run = store->run(id);
     QVERIFY(run.has_value());
     QCOMPARE(run->name, std::string("persistent"));
@@ -502,6 +526,54 @@ class TestRunStore : public QObject {
     QCOMPARE(store->latestCheckpoint(id)->path, std::string("/c/0.pt"));
     QCOMPARE(store->logs(id).at(0).message, std::string("hello"));
     QCOMPARE(rawScalar(path, "PRAGMA user_version").toInt(), RunStore::kSchemaVersion);
+  }
+
+  void treesRoundTripWithIterations() {
+    const std::string path = freshPath();
+    auto store = RunStore::open(path);
+    const auto id = store->createRun(makeRun("trees"));
+    store->recordIteration(id, 0, {{"loss", 1.0}}, {}, 0, {smallTree("a"), smallTree("b")});
+    store->recordIteration(id, 1, {{"loss", 0.5}}, {}, 0, {smallTree("c")});
+    const auto all = store->trees(id);
+    QCOMPARE(all.size(), std::size_t(3));
+    QCOMPARE(all[0].iteration, 0);
+    QCOMPARE(all[0].problemId, std::string("a"));
+    QCOMPARE(all[2].iteration, 1);
+    QCOMPARE(all[2].kind, std::string("mcts"));
+    QCOMPARE(all[2].nodes, 3);
+    QCOMPARE(store->trees(id, 1).size(), std::size_t(1));
+    const ReasoningTree loaded = store->tree(all[1].id);
+    QCOMPARE(loaded.problemId, std::string("b"));
+    QCOMPARE(loaded.size(), 3);
+    QCOMPARE(loaded.nodes[2].step, std::string("6-2=4"));
+    QCOMPARE(loaded.nodes[2].stats.visits, 2);
+    QCOMPARE(loaded.chosenPath, (std::vector<int>{0, 2}));
+    // A re-recorded iteration replaces its trees; a resume drops later ones.
+    store->recordIteration(id, 0, {{"loss", 1.0}}, {}, 0, {smallTree("z")});
+    QCOMPARE(store->trees(id, 0).size(), std::size_t(1));
+    store->truncateAfter(id, 0);
+    QCOMPARE(store->trees(id).size(), std::size_t(1));
+    QVERIFY(errorOf([&] { store->tree(987654); }).contains("987654"));
+  }
+
+  void migratesVersionOneWorkspace() {
+    // A workspace written by schema 1 (no trees table) keeps its runs and gains the table.
+    const std::string path = freshPath();
+    std::int64_t id = 0;
+    {
+      auto store = RunStore::open(path);
+      id = store->createRun(makeRun("old"));
+      store->recordIteration(id, 0, {{"loss", 2.0}}, makeSamples(2), 0);
+    }
+    rawExec(path, "DROP TABLE trees; PRAGMA user_version = 1;");
+    QCOMPARE(rawScalar(path, "PRAGMA user_version").toInt(), 1);
+    auto store = RunStore::open(path);
+    QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
+    QCOMPARE(store->run(id)->name, std::string("old"));
+    QCOMPARE(store->samples(id).size(), std::size_t(2));
+    QVERIFY(store->trees(id).empty());
+    store->recordIteration(id, 1, {}, {}, 0, {smallTree("new")});
+    QCOMPARE(store->trees(id).size(), std::size_t(1));
   }
 
   void acceptsEmptyFile() {
@@ -563,7 +635,7 @@ class TestRunStore : public QObject {
     const std::string before = fileBytes(path);
     const QString error = errorOf([&] { RunStore::open(path); });
     QVERIFY2(error.contains(QString::fromStdString(path)), qPrintable(error));
-    QVERIFY2(error.contains("version 99") && error.contains("version 1"), qPrintable(error));
+    QVERIFY2(error.contains("version 99") && error.contains("version 2"), qPrintable(error));
     QVERIFY(fileBytes(path) == before);
   }
 
@@ -658,7 +730,7 @@ class TestRunStore : public QObject {
     const auto id = store->createRun(makeRun("doomed"));
     const auto keep = store->createRun(makeRun("kept"));
     for (auto run : {id, keep}) {
-      store->recordIteration(run, 0, {{"loss", 1.0}}, makeSamples(3), 0);
+      store->recordIteration(run, 0, {{"loss", 1.0}}, makeSamples(3), 0, {smallTree("p")});
       store->addCheckpoint(run, 0, store->runDirectory(run) + "/0.pt");
       store->appendLog(run, "info", "x");
     }
@@ -673,7 +745,9 @@ class TestRunStore : public QObject {
     QVERIFY(store->checkpoints(id).empty());
     QVERIFY(store->logs(id).empty());
     QVERIFY(!fs::exists(runDir));
-    for (const char* table : {"metrics", "samples", "checkpoints", "logs"}) {
+    QVERIFY(store->trees(id).empty());
+    QCOMPARE(store->trees(keep).size(), std::size_t(1));
+    for (const char* table : {"metrics", "samples", "checkpoints", "logs", "trees"}) {
       const std::string sql =
           std::string("SELECT COUNT(*) FROM ") + table + " WHERE run_id = " + std::to_string(id);
       QCOMPARE(rawScalar(path, sql.c_str()).toInt(), 0);

@@ -261,9 +261,10 @@ class TestTaskBrowser : public QObject {
     QTemporaryDir dir;
     MainWindow w(dir.filePath("workspace.sqlite"));
     QVERIFY(w.taskBrowser() != nullptr);
-    QCOMPARE(w.centralTabs()->count(), 2);
+    QCOMPARE(w.centralTabs()->count(), 3);
     QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Training"));
     QCOMPARE(w.centralTabs()->tabText(1), QStringLiteral("Tasks"));
+    QCOMPARE(w.centralTabs()->tabText(2), QStringLiteral("Trees"));
     QCOMPARE(w.centralTabs()->currentIndex(), 0);
     w.show();
     QVERIFY(w.taskBrowser()->currentTask().isEmpty());  // hidden tab: nothing loaded yet
@@ -274,8 +275,14 @@ class TestTaskBrowser : public QObject {
     QVERIFY(!runsDock->isVisible());  // the training docks step aside for the browser
     QVERIFY(!w.taskBrowser()->currentTask().isEmpty());  // shown: the first task is selected
     QVERIFY(w.taskBrowser()->sampleCount() > 0 || !w.taskBrowser()->message().isEmpty());
+    // The trees keep the runs beside them (to choose whose trees), not the configuration.
+    w.showTreesTab();
+    QVERIFY(runsDock->isVisible());
+    auto* configDock = w.findChild<QDockWidget*>("configDock");
+    QVERIFY(configDock && !configDock->isVisible());
     w.centralTabs()->setCurrentIndex(0);
     QVERIFY(runsDock->isVisible());
+    QVERIFY(configDock->isVisible());
   }
 };
 

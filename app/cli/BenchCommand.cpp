@@ -8,8 +8,28 @@
 namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
+  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts or tree-layout");
+  if (what == "mcts") {
+    args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
+    MctsBenchOptions o;
+    o.simulations = args.intValue("simulations", o.simulations);
+    o.branching = args.intValue("branching", o.branching);
+    o.problems = args.intValue("problems", o.problems);
+    o.threads = args.intValue("threads", o.threads);
+    o.modelFile = args.value("checkpoint").value_or("");
+    if (o.simulations < 1 || o.branching < 1 || o.problems < 1)
+      failInput("bench mcts: --simulations, --branching and --problems must be >= 1");
+    std::printf("%s\n", benchMcts(o).dump().c_str());
+    return 0;
+  }
+  if (what == "tree-layout") {
+    args.allowOnly({"nodes", "repeats"});
+    const int nodes = args.intValue("nodes", 10000);
+    if (nodes < 1) failInput("bench tree-layout: --nodes must be >= 1");
+    std::printf("%s\n", benchTreeLayout(nodes, args.intValue("repeats", 5)).dump().c_str());
+    return 0;
+  }
   args.allowOnly({"vocab", "d-model", "layers", "heads", "batch", "prompt-len", "new-tokens", "threads", "repeats"});
-  const std::string what = args.positional(0, "benchmark: rollout or train-step");
   BenchOptions o;
   o.vocab = args.intValue("vocab", o.vocab);
   o.dModel = args.intValue("d-model", o.dModel);
@@ -26,7 +46,7 @@ int benchCommand(const CliArguments& args) {
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout or train-step)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts or tree-layout)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -16,6 +16,10 @@ int metricsCommand(const CliArguments& args);  // metrics RUN
 int samplesCommand(const CliArguments& args);  // samples RUN
 int benchCommand(const CliArguments& args);    // bench rollout|train-step
 int taskCommand(const CliArguments& args);     // task show|check NAME
+int searchCommand(const CliArguments& args);   // search --task T --problem ID --out F
+int treesCommand(const CliArguments& args);    // trees RUN
+int exportCommand(const CliArguments& args);   // export tree --run RUN --out F
+int importCommand(const CliArguments& args);   // import tree FILE
 
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);

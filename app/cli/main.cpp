@@ -18,8 +18,16 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   samples RUN [--iteration N] [--limit N] [--json]
   task show NAME [--n K] [--difficulty LEVEL] [--set task.key=value]... [--json]
   task check NAME --file F.jsonl [--json]   verify {"problem": ..., "completion": "..."} records
+  search --task T --problem ID [--method mcts|beam|bfs|dfs|best_of_n] [--checkpoint RUN|FILE.pt]
+         [--simulations N --depth D --branching B --value verifier|rollout|value_model]
+         [--set search.key=value]... [--seed S] --out tree.json [--format thoughtbench|llm-reasoners] [--json]
+  trees RUN [--iteration N] [--json]           reasoning trees stored with a run
+  export tree --run RUN [--iteration N] [--index K] | --tree ID  --out tree.json [--format F]
+  import tree FILE [--out F --format F]        check a tree file (ours or llm-reasoners') and summarise it
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
+  bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
+  bench tree-layout [--nodes 10000 --repeats 5]
 
 Default workspace: $THOUGHTBENCH_WORKSPACE or ~/.local/share/thoughtbench/workspace.sqlite (--db overrides).
 Parameters: `thoughtbench-cli list params` shows every key with its default, range and help.
@@ -44,6 +52,10 @@ int main(int argc, char** argv) {
     if (command == "samples") return samplesCommand(args);
     if (command == "bench") return benchCommand(args);
     if (command == "task") return taskCommand(args);
+    if (command == "search") return searchCommand(args);
+    if (command == "trees") return treesCommand(args);
+    if (command == "export") return exportCommand(args);
+    if (command == "import") return importCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {

@@ -81,6 +81,7 @@ void EngineController::onIteration(const IterationEvent& event) {
   update.iterationsTotal = event.iterationsTotal;
   for (const auto& [k, v] : event.metrics) update.metrics.append({QString::fromStdString(k), v});
   for (const auto& s : event.samples) update.samples.append(s);
+  update.treesStored = event.treesStored;
   emit iterationRecorded(update);
 }
 

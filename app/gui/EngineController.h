@@ -18,6 +18,7 @@ struct MetricUpdate {
   int iterationsTotal = 0;
   QVector<QPair<QString, double>> metrics;
   QVector<SampleRecord> samples;
+  int treesStored = 0;  // reasoning trees stored with the iteration
 };
 
 class EngineController : public QObject, private RunListener {

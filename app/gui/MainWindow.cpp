@@ -24,6 +24,7 @@
 #include "app/gui/FormFields.h"
 #include "app/gui/RunsTableModel.h"
 #include "app/gui/TaskBrowserController.h"
+#include "app/gui/TreesPage.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/tasks/Task.h"
 #include "widgets/ConfigForm.h"
@@ -170,6 +171,11 @@ void MainWindow::buildLayout() {
   centralTabs_->addTab(taskBrowser_, tr("Tasks"));
   centralTabs_->setTabToolTip(1, tr("The registered tasks: descriptions, levels, sources and solved sample problems"));
   taskBrowserController_ = new TaskBrowserController(taskBrowser_, this);
+  treesPage_ = new TreesPage(store_.get(), QString::fromStdString(store_->path()));
+  treesPage_->setObjectName("treesPage");
+  centralTabs_->addTab(treesPage_, tr("Trees"));
+  centralTabs_->setTabToolTip(2, tr("Reasoning trees: the searches of MCTS-DPO / ReST-MCTS*, the sampled groups of "
+                                    "every other algorithm as prefix trees, tree files, new searches"));
   setCentralWidget(centralTabs_);
 
   // Left: runs.
@@ -192,7 +198,7 @@ void MainWindow::buildLayout() {
               updateActions();
             }
           });
-  auto* runsDock = new QDockWidget(tr("Runs"), this);
+  auto* runsDock = runsDock_ = new QDockWidget(tr("Runs"), this);
   runsDock->setObjectName("runsDock");
   runsDock->setWidget(runsView_);
   runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
@@ -250,14 +256,17 @@ void MainWindow::buildLayout() {
 }
 
 void MainWindow::showTasksTab() { centralTabs_->setCurrentWidget(taskBrowser_); }
+void MainWindow::showTreesTab() { centralTabs_->setCurrentWidget(treesPage_); }
 
 void MainWindow::onCentralTabChanged(int index) {
   // The runs, configuration and samples docks belong to training: the task browser gets the
-  // whole window, and the Training tab gets its dock layout back.
-  const bool tasks = centralTabs_->widget(index) == taskBrowser_;
-  if (tasks) {
-    trainingState_ = saveState();
-    for (auto* dock : trainingDocks_) dock->hide();
+  // whole window, the trees keep only the runs (to choose whose trees), and the Training tab
+  // gets its dock layout back.
+  QWidget* page = centralTabs_->widget(index);
+  const bool training = page != taskBrowser_ && page != treesPage_;
+  if (!training) {
+    if (trainingDocks_.front()->isVisible() && trainingDocks_.back()->isVisible()) trainingState_ = saveState();
+    for (auto* dock : trainingDocks_) dock->setVisible(page == treesPage_ && dock == runsDock_);
   } else {
     for (auto* dock : trainingDocks_) dock->show();
     if (!trainingState_.isEmpty()) restoreState(trainingState_);
@@ -404,6 +413,7 @@ void MainWindow::loadSelectedRun() {
   const auto record = store_->run(selectedRun_);
   if (!record) {
     runTitle_->setText(tr("No run selected"));
+    treesPage_->showRun(-1);
     return;
   }
   runTitle_->setText(QStringLiteral("%1  ·  %2 on %3").arg(QString::fromStdString(record->name),
@@ -416,6 +426,7 @@ void MainWindow::loadSelectedRun() {
   samplesView_->setSamples(rows);
   for (const auto& line : store_->logs(selectedRun_, 0, 5000))
     logView_->appendLine(QString::fromStdString(line.level), QString::fromStdString(line.message), line.time);
+  treesPage_->showRun(selectedRun_);
 }
 
 void MainWindow::followExternalRun() {
@@ -498,6 +509,7 @@ void MainWindow::onIteration(const MetricUpdate& update) {
       for (const auto& s : update.samples) rows.append(toRow(s));
       samplesView_->prependSamples(rows);
     }
+    if (update.treesStored > 0) treesPage_->refresh();
   });
 }
 

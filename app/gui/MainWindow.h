@@ -3,7 +3,8 @@
 // the parameter descriptions (right), live curves of the selected run (centre), its samples and
 // log (bottom), start / pause / stop / resume in the toolbar and progress in the status bar.
 // A second central tab, "Tasks", browses the registered tasks (TaskBrowser); the training docks
-// step aside while it is shown.
+// step aside while it is shown. A third, "Trees", shows the selected run's reasoning trees
+// (TreesPage); only the runs dock stays beside it.
 // It never computes: it reads the run store and talks to the engine through EngineController.
 #include <QMainWindow>
 #include <QPointer>
@@ -28,6 +29,7 @@ class RunsTableModel;
 class SamplesView;
 class TaskBrowser;
 class TaskBrowserController;
+class TreesPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -51,9 +53,11 @@ class MainWindow : public QMainWindow {
   RunsTableModel* runsModel() const { return runsModel_; }
   EngineController* controller() const { return controller_; }
   qint64 selectedRun() const { return selectedRun_; }
-  QTabWidget* centralTabs() const { return centralTabs_; }  // "Training" (0) and "Tasks" (1)
+  QTabWidget* centralTabs() const { return centralTabs_; }  // "Training" (0), "Tasks" (1), "Trees" (2)
   TaskBrowser* taskBrowser() const { return taskBrowser_; }
+  TreesPage* treesPage() const { return treesPage_; }
   void showTasksTab();
+  void showTreesTab();
 
  public slots:
   void startRun();
@@ -111,6 +115,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* centralTabs_ = nullptr;
   TaskBrowser* taskBrowser_ = nullptr;
   TaskBrowserController* taskBrowserController_ = nullptr;
+  TreesPage* treesPage_ = nullptr;
+  QDockWidget* runsDock_ = nullptr;
   QList<QDockWidget*> trainingDocks_;  // hidden while the Tasks tab is shown
   QByteArray trainingState_;           // the dock layout of the Training tab, saved on leaving it
   QLabel* statusText_ = nullptr;

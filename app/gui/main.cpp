@@ -1,5 +1,6 @@
 // thoughtbench: the workbench GUI.
-// Usage: thoughtbench [--db WORKSPACE.sqlite] [--tab training|tasks] [--show-task NAME]
+// Usage: thoughtbench [--db WORKSPACE.sqlite] [--tab training|tasks|trees] [--show-task NAME]
+//                    [--open-tree FILE.json]
 #include <cstdio>
 
 #include <QApplication>
@@ -8,6 +9,7 @@
 #include <QMessageBox>
 
 #include "app/gui/MainWindow.h"
+#include "app/gui/TreesPage.h"
 #include "widgets/TaskBrowser.h"
 #include "core/store/Workspace.h"
 
@@ -23,14 +25,17 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption db("db", "Workspace database (default: ~/.local/share/thoughtbench/workspace.sqlite).", "path");
   parser.addOption(db);
-  QCommandLineOption tab("tab", "Central tab shown at start: training (default) or tasks.", "name", "training");
+  QCommandLineOption tab("tab", "Central tab shown at start: training (default), tasks or trees.", "name", "training");
   parser.addOption(tab);
   QCommandLineOption showTask("show-task", "Open the Tasks tab on this task (e.g. blocksworld).", "name");
   parser.addOption(showTask);
+  QCommandLineOption openTree("open-tree", "Open a reasoning-tree JSON file (ours or llm-reasoners') in the Trees tab.",
+                              "file");
+  parser.addOption(openTree);
   parser.process(app);
   const QString startTab = parser.value(tab).toLower();
-  if (startTab != "training" && startTab != "tasks") {
-    std::fprintf(stderr, "thoughtbench: --tab must be training or tasks, not '%s'\n", qPrintable(startTab));
+  if (startTab != "training" && startTab != "tasks" && startTab != "trees") {
+    std::fprintf(stderr, "thoughtbench: --tab must be training, tasks or trees, not '%s'\n", qPrintable(startTab));
     return 2;
   }
   const QString workspace = parser.isSet(db) ? parser.value(db) : QString::fromStdString(tb::defaultWorkspacePath());
@@ -39,6 +44,9 @@ int main(int argc, char** argv) {
     if (startTab == "tasks" || parser.isSet(showTask)) window.showTasksTab();
     if (parser.isSet(showTask) && !window.taskBrowser()->selectTask(parser.value(showTask)))
       std::fprintf(stderr, "thoughtbench: no task named '%s'\n", qPrintable(parser.value(showTask)));
+    if (startTab == "trees" || parser.isSet(openTree)) window.showTreesTab();
+    if (parser.isSet(openTree) && !window.treesPage()->openFile(parser.value(openTree)))
+      std::fprintf(stderr, "thoughtbench: %s\n", qPrintable(window.treesPage()->statusText()));
     window.show();
     return app.exec();
   } catch (const std::exception& e) {

@@ -129,6 +129,8 @@ LossResult Algorithm::loss(TrainingContext& ctx, const PolicyLossInputs& in) {
   if (result.loss.defined()) total = total.defined() ? total + result.loss : result.loss;
   if (auto aux = advantage_->auxiliaryLoss(ctx, in, result.metrics); aux.defined())
     total = total.defined() ? total + aux : aux;
+  if (auto aux = rollout_->auxiliaryLoss(ctx, in, result.metrics); aux.defined())
+    total = total.defined() ? total + aux : aux;
   TB_CHECK(total.defined(), "objective ", names_.objective, " produced no loss");
   result.loss = total;
   return result;

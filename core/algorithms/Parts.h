@@ -134,6 +134,11 @@ class RolloutStrategy : public Part {
   using Finisher = std::function<Rollout(TrainingContext&, Rollout)>;
   virtual Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems,
                           const Finisher& finish) = 0;
+  // A loss the strategy trains alongside the policy (ReST-MCTS*'s value model); undefined = none.
+  virtual torch::Tensor auxiliaryLoss(TrainingContext&, const PolicyLossInputs&,
+                                      std::vector<std::pair<std::string, double>>&) {
+    return {};
+  }
   // Whether filtered-out groups are replaced by fresh ones (DAPO's dynamic sampling).
 };
 

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/search/ReasoningTree.h"
 #include "core/tasks/Task.h"
 
 namespace tb {
@@ -22,6 +23,7 @@ struct RolloutRow {
   bool finished = true;               // ended with <eos> (false = hit rollout.max_new_tokens)
   double meanEntropy = 0;             // mean sampling entropy over its tokens (0 if not sampled)
   std::string source = "policy";      // policy | reference | demonstration | mixture | hint | replay
+                                      // | search (a search's chosen answer) | search_step | search_trace
 
   std::string text() const { return prefix + completion; }
 };
@@ -35,6 +37,9 @@ struct Rollout {
   int groupsSampled = 0;                     // before filters (dynamic sampling counts redraws)
   int groupsDropped = 0;                     // removed by filters
   double zeroStdFirstRound = 0;              // share of flat-reward groups in the first draw
+  // Reasoning trees of search-based strategies, one per problem searched (the run stores a sample;
+  // sampling strategies leave it empty and the loop builds trajectory trees from the groups).
+  std::vector<ReasoningTree> trees;
 
   int groups() const { return static_cast<int>(problems.size()); }
   // Row indices of each group, in order.

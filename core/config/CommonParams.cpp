@@ -15,6 +15,9 @@ std::vector<ParamSpec> commonParams() {
                  "Write a checkpoint (model, optimiser, RNG) every N iterations; 0 = only at the end"),
       P::integer("run.samples_logged", 16, 0, 4096,
                  "Completions stored per iteration (whole groups, first prompts first)"),
+      P::integer("run.trees_logged", 1, 0, 64,
+                 "Reasoning trees stored per iteration: the search trees of the first problems, or for "
+                 "sampling algorithms their groups merged into prefix trees over steps"),
       P::integer("model.d_model", 128, 16, 4096, "Width of the policy transformer"),
       P::integer("model.layers", 4, 1, 64, "Decoder layers of the policy transformer"),
       P::integer("model.heads", 4, 1, 64, "Attention heads per layer (must divide model.d_model)"),

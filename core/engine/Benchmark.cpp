@@ -8,6 +8,10 @@
 #include <thread>
 
 #include "core/algorithms/PolicyLoss.h"
+#include "core/config/RunConfig.h"
+#include "core/engine/SearchSession.h"
+#include "core/search/TreeLayout.h"
+#include "core/tasks/Task.h"
 #include "core/model/GptPolicy.h"
 #include "core/rollout/Sampler.h"
 
@@ -98,6 +102,44 @@ nlohmann::json benchTrainStep(const BenchOptions& o) {
   out["seconds"] = seconds;
   out["tokens_per_s"] = tokens / seconds;
   return out;
+}
+
+nlohmann::json benchMcts(const MctsBenchOptions& o) {
+  const int threads = applyThreads(o.threads);
+  RunConfig config = RunConfig::defaults("game24", "mcts_dpo");
+  auto task = TaskRegistry::instance().at("game24", "task").create(config);
+  const auto& problems = task->problems(Split::Test);
+  double seconds = 0, simulations = 0, nodes = 0, tokens = 0, solved = 0;
+  const int count = std::min<int>(o.problems, static_cast<int>(problems.size()));
+  for (int i = 0; i < count; ++i) {
+    SearchRequest request;
+    request.task = "game24";
+    request.problemId = problems[i].id;
+    request.modelFile = o.modelFile;
+    request.seed = static_cast<std::uint64_t>(i);
+    request.overrides = {"search.simulations=" + std::to_string(o.simulations),
+                         "search.branching=" + std::to_string(o.branching)};
+    const SearchOutcome out = searchProblem(request);
+    seconds += out.seconds;
+    simulations += out.tree.iterations();
+    nodes += out.tree.size();
+    tokens += static_cast<double>(out.tokens);
+    solved += out.answerCorrect;
+  }
+  return {{"bench", "mcts"}, {"task", "game24"}, {"problems", count}, {"simulations", o.simulations},
+          {"branching", o.branching}, {"threads", threads}, {"model", o.modelFile.empty() ? "untrained" : o.modelFile},
+          {"d_model", config.getInt("model.d_model")}, {"layers", config.getInt("model.layers")},
+          {"seconds", seconds}, {"simulations_per_s", simulations / std::max(1e-9, seconds)},
+          {"nodes_per_s", nodes / std::max(1e-9, seconds)}, {"tokens_per_s", tokens / std::max(1e-9, seconds)},
+          {"mean_nodes", nodes / std::max(1, count)}, {"answers_correct", solved}};
+}
+
+nlohmann::json benchTreeLayout(int nodes, int repeats) {
+  const ReasoningTree tree = randomTree(nodes, 1);
+  TreeLayoutResult result;
+  const double seconds = medianSeconds(repeats, [&] { result = layoutTree(tree); });
+  return {{"bench", "tree-layout"}, {"nodes", nodes}, {"depth", tree.maxDepth()}, {"repeats", repeats},
+          {"seconds", seconds}, {"visible", result.visibleCount}, {"width", result.maxX - result.minX}};
 }
 
 }  // namespace tb

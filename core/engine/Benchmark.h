@@ -1,6 +1,8 @@
 #pragma once
 // Benchmarks of the hot paths, each returning one JSON object (printed as one line by
 // `thoughtbench-cli bench`): KV-cached batched sampling, and one GRPO training step.
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 namespace tb {
@@ -21,5 +23,20 @@ struct BenchOptions {
 nlohmann::json benchRollout(const BenchOptions& options);
 // Forward + backward + AdamW on batch x (promptLength + newTokens) tokens with the GRPO loss.
 nlohmann::json benchTrainStep(const BenchOptions& options);
+
+struct MctsBenchOptions {
+  int simulations = 64;
+  int branching = 4;
+  int problems = 4;          // the first test problems of Game of 24
+  int threads = 0;
+  std::string modelFile;     // a trained policy of the default model shape; "" = untrained
+};
+// MCTS (PUCT, verifier values) on Game of 24 with the default small model: simulations, nodes and
+// generated tokens per second over the problems.
+nlohmann::json benchMcts(const MctsBenchOptions& options);
+
+// The tidy tree layout (core/search/TreeLayout.h) of a random MCTS-like tree of `nodes` nodes:
+// median seconds over `repeats` runs.
+nlohmann::json benchTreeLayout(int nodes, int repeats);
 
 }  // namespace tb

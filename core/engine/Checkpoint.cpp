@@ -86,6 +86,28 @@ void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Op
   writeAtomically(path, archive);
 }
 
+std::vector<std::string> loadCheckpointModels(const std::string& path, GptPolicy& policy,
+                                              const std::vector<std::pair<std::string, torch::nn::Module*>>& modules) {
+  std::vector<std::string> loaded;
+  readingFile(path, [&] {
+    torch::serialize::InputArchive archive, model;
+    archive.load_from(path);
+    archive.read("model", model);
+    const auto shapes = shapesOf(*policy);
+    policy->load(model);
+    requireSameShapes(path, shapes, *policy);
+    for (const auto& [name, module] : modules) {
+      torch::serialize::InputArchive part;
+      if (!archive.try_read("part." + name, part)) continue;
+      const auto partShapes = shapesOf(*module);
+      module->load(part);
+      requireSameShapes(path, partShapes, *module);
+      loaded.push_back(name);
+    }
+  });
+  return loaded;
+}
+
 int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
                    const TrainingState& state) {
   int iteration = -1;

@@ -29,6 +29,11 @@ void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Op
 int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
                    const TrainingState& state);
 
+// Only the policy and the named trainable parts of a checkpoint (for inspection and search, no
+// optimiser or random state). A part the file lacks is left as it is and not listed in the result.
+std::vector<std::string> loadCheckpointModels(const std::string& path, GptPolicy& policy,
+                                              const std::vector<std::pair<std::string, torch::nn::Module*>>& modules);
+
 void saveModel(const std::string& path, GptPolicy& policy);
 void loadModel(const std::string& path, GptPolicy& policy);
 

@@ -16,6 +16,7 @@ struct IterationEvent {
   int iterationsTotal = 0;
   std::vector<std::pair<std::string, double>> metrics;
   std::vector<SampleRecord> samples;
+  int treesStored = 0;  // reasoning trees stored with the iteration (RunStore::trees)
 };
 
 class RunListener {

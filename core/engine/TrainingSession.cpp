@@ -1,6 +1,8 @@
 // TrainingSession: warm start, the RL iteration loop, evaluation and checkpoints.
 #include "core/engine/TrainingSession.h"
 
+#include "core/search/TrajectoryTree.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -25,12 +27,6 @@ double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-GptConfig modelConfig(const RunConfig& c, int vocabSize) {
-  return GptConfig{vocabSize, static_cast<int>(c.getInt("model.d_model")),
-                   static_cast<int>(c.getInt("model.layers")), static_cast<int>(c.getInt("model.heads")),
-                   static_cast<int>(c.getInt("model.context"))};
-}
-
 // Rows `rows` of a batch (for minibatches); the prompt width stays the same.
 RolloutBatch selectRows(const RolloutBatch& batch, const torch::Tensor& rows) {
   RolloutBatch out;
@@ -42,6 +38,12 @@ RolloutBatch selectRows(const RolloutBatch& batch, const torch::Tensor& rows) {
 }
 
 }  // namespace
+
+GptConfig modelConfig(const RunConfig& c, int vocabSize) {
+  return GptConfig{vocabSize, static_cast<int>(c.getInt("model.d_model")),
+                   static_cast<int>(c.getInt("model.layers")), static_cast<int>(c.getInt("model.heads")),
+                   static_cast<int>(c.getInt("model.context"))};
+}
 
 TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config,
                                  RunControl& control, RunListener* listener,
@@ -311,7 +313,8 @@ void TrainingSession::iterate(int iteration) {
   int correct = 0, tokensGenerated = 0;
   auto count = [&](const RolloutRow& row) {
     if (row.source != "demonstration" && row.source != "replay") tokensGenerated += row.length;
-    if (row.source != "policy") return;
+    // A search's chosen answer is what the policy answers with search (MCTS-DPO, ReST-MCTS*).
+    if (row.source != "policy" && row.source != "search") return;
     rewards.push_back(row.verdict.reward);
     correct += row.verdict.correct;
   };
@@ -471,11 +474,24 @@ void TrainingSession::iterate(int iteration) {
     s.tokens = row.length;
     samples.push_back(std::move(s));
   };
-  for (const auto& row : rollout.rows)
-    record(*rollout.problems[row.group], row, row.group, row.source == "policy" ? "" : " [" + row.source + "]");
-  for (const auto& [problem, row] : rollout.filteredOut)
-    record(*problem, row, rollout.groups(), " [filtered out]");
-  emitIteration(iteration, std::move(metrics), std::move(samples), /*countsAsIteration=*/true);
+  auto recordRows = [&] {
+    for (const auto& row : rollout.rows)
+      record(*rollout.problems[row.group], row, row.group, row.source == "policy" ? "" : " [" + row.source + "]");
+  };
+  auto recordFiltered = [&] {
+    for (const auto& [problem, row] : rollout.filteredOut)
+      record(*problem, row, rollout.groups(), row.source == "search" ? " [search answer]" : " [filtered out]");
+  };
+  // A search's answers say more than its training rows (single steps): they come first.
+  if (rollout.trees.empty()) {
+    recordRows();
+    recordFiltered();
+  } else {
+    recordFiltered();
+    recordRows();
+  }
+  emitIteration(iteration, std::move(metrics), std::move(samples), /*countsAsIteration=*/true,
+                storedTrees(rollout, iteration));
   log_->info("iteration {}/{}: reward {:.3f}, accuracy {:.3f}, entropy {:.3f}, {:.2f} s", iteration + 1,
              iterations_, mean, accuracy, entropy, tEnd - t0);
 }
@@ -534,13 +550,49 @@ void TrainingSession::evaluate(int iteration) {
   emitIteration(iteration, std::move(metrics), {}, /*countsAsIteration=*/false);
 }
 
+std::vector<ReasoningTree> TrainingSession::storedTrees(Rollout& rollout, int iteration) const {
+  const int wanted = static_cast<int>(config_.getInt("run.trees_logged"));
+  std::vector<ReasoningTree> out;
+  const std::string label = config_.algorithm() + ", iteration " + std::to_string(iteration);
+  for (auto& tree : rollout.trees) {
+    if (static_cast<int>(out.size()) >= wanted) break;
+    tree.label = label + (tree.label.empty() ? "" : ", " + tree.label);
+    out.push_back(std::move(tree));
+  }
+  if (!rollout.trees.empty()) return out;
+  // Sampling algorithms: each of the first groups (with its filtered-out rows) as a prefix tree.
+  std::map<const Problem*, std::vector<SampledTrajectory>> groups;
+  std::vector<const Problem*> order;
+  auto add = [&](const Problem* problem, const RolloutRow& row) {
+    if (!groups.count(problem)) {
+      if (static_cast<int>(order.size()) >= wanted) return;
+      order.push_back(problem);
+    }
+    groups[problem].push_back({row.text(), row.reward, row.verdict.correct, row.source, {}});
+  };
+  for (const auto& row : rollout.rows) add(rollout.problems[row.group], row);
+  for (const auto& [problem, row] : rollout.filteredOut) add(problem, row);
+  for (const Problem* problem : order) {
+    ReasoningTree tree = trajectoryTree(problem->prompt, groups[problem]);
+    tree.task = task_->name();
+    tree.problemId = problem->id;
+    tree.label = label + ", " + std::to_string(groups[problem].size()) + " samples";
+    tree.params = {{"temperature", config_.getFloat("rollout.temperature")},
+                   {"group_size", config_.getInt("rollout.group_size")}};
+    out.push_back(std::move(tree));
+  }
+  return out;
+}
+
 void TrainingSession::emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
-                                    std::vector<SampleRecord> samples, bool countsAsIteration) {
+                                    std::vector<SampleRecord> samples, bool countsAsIteration,
+                                    std::vector<ReasoningTree> trees) {
   const double wall = nowSeconds() - startTime_;
-  if (countsAsIteration) store_.recordIteration(runId_, iteration, metrics, samples, wall);
+  if (countsAsIteration) store_.recordIteration(runId_, iteration, metrics, samples, wall, trees);
   else store_.recordMetrics(runId_, iteration, metrics, wall);
   if (listener_) {
-    IterationEvent event{runId_, iteration, iterations_, std::move(metrics), std::move(samples)};
+    IterationEvent event{runId_, iteration, iterations_, std::move(metrics), std::move(samples),
+                         static_cast<int>(trees.size())};
     listener_->onIteration(event);
   }
 }

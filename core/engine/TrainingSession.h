@@ -29,6 +29,9 @@ class logger;
 
 namespace tb {
 
+// The policy's shape from a run's model.* parameters and its tokenizer's vocabulary.
+GptConfig modelConfig(const RunConfig& config, int vocabSize);
+
 class TrainingSession {
  public:
   TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config, RunControl& control,
@@ -51,7 +54,11 @@ class TrainingSession {
   bool waitIfPaused();
   void copyPolicyInto(GptPolicy& target);
   void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
-                     std::vector<SampleRecord> samples, bool countsAsIteration);
+                     std::vector<SampleRecord> samples, bool countsAsIteration,
+                     std::vector<ReasoningTree> trees = {});
+  // The trees stored with an iteration (run.trees_logged): the strategy's search trees, or the
+  // first groups merged into prefix trees over steps.
+  std::vector<ReasoningTree> storedTrees(Rollout& rollout, int iteration) const;
 
   RunStore& store_;
   std::int64_t runId_;

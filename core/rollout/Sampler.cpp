@@ -80,6 +80,7 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
     logprobs.select(1, step).copy_(logp.gather(1, token.unsqueeze(1)).squeeze(1) * aliveF);
     entropies.select(1, step).copy_(-(logp.exp() * logp).sum(-1) * aliveF);
     alive = alive & (token != options.eosId);
+    if (options.stopId >= 0) alive = alive & (token != options.stopId);
     if (!alive.any().item<bool>() || step + 1 == L) break;
     logits = next(token.unsqueeze(1), alive.unsqueeze(1)).select(1, 0);
   }

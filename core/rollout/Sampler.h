@@ -18,6 +18,7 @@ struct SamplingOptions {
   int maxNewTokens = 64;
   int padId = 0;
   int eosId = 2;
+  int stopId = -1;  // >= 0: a row also ends after this token (one reasoning step: '\n')
 };
 
 // A batch of sequences [N, P + L]: left-padded prompts (P columns) followed by completions (L

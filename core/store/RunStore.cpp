@@ -11,6 +11,8 @@
 // snapshot: a write by one RunStore is visible to the next read of any other.
 #include "core/store/RunStore.h"
 
+#include "core/search/TreeJson.h"
+
 #include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -91,6 +93,20 @@ CREATE TABLE logs (
   message TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX logs_run_id ON logs(run_id, id);
+)sql",
+    // 1 -> 2: reasoning trees stored with a run (a sample per iteration), as treeToJson documents.
+    R"sql(
+CREATE TABLE trees (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  iteration INTEGER NOT NULL,
+  problem_id TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '',
+  nodes INTEGER NOT NULL DEFAULT 0,
+  data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX trees_run_iteration ON trees(run_id, iteration);
 )sql",
 };
 static_assert(std::size(kMigrations) == RunStore::kSchemaVersion,
@@ -571,7 +587,8 @@ void RunStore::deleteRun(std::int64_t runId) {
 
 void RunStore::recordIteration(std::int64_t runId, int iteration,
                                const std::vector<std::pair<std::string, double>>& metrics,
-                               const std::vector<SampleRecord>& samples, double wallTime) {
+                               const std::vector<SampleRecord>& samples, double wallTime,
+                               const std::vector<ReasoningTree>& trees) {
   Transaction transaction(db_, path_);
   {
     Query insert(statement(
@@ -598,12 +615,49 @@ void RunStore::recordIteration(std::int64_t runId, int iteration,
     }
   }
   {
+    Query clear(statement("DELETE FROM trees WHERE run_id = ?1 AND iteration = ?2"));
+    clear->bindAll(runId, iteration);
+    clear->execute();
+  }
+  {
+    Query insert(statement(
+        "INSERT INTO trees (run_id, iteration, problem_id, kind, label, nodes, data) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    for (const ReasoningTree& tree : trees) {
+      insert->bindAll(runId, iteration, tree.problemId, tree.kind, tree.label, tree.size(),
+                      treeToJson(tree).dump());
+      insert->execute();
+    }
+  }
+  {
     Query update(statement("UPDATE runs SET iterations_done = ?2 WHERE id = ?1"));
     update->bindAll(runId, iteration + 1);
     update->execute();
     requireRunChanged(db_, path_, runId);
   }
   transaction.commit();
+}
+
+std::vector<TreeRecord> RunStore::trees(std::int64_t runId, int iteration) const {
+  Query select(statement(
+      "SELECT id, iteration, problem_id, kind, label, nodes FROM trees WHERE run_id = ?1 "
+      "AND (?2 < 0 OR iteration = ?2) ORDER BY iteration, id"));
+  select->bindAll(runId, iteration);
+  std::vector<TreeRecord> out;
+  while (select->step())
+    out.push_back({select->columnInt64(0), runId, select->columnInt(1), select->columnText(2),
+                   select->columnText(3), select->columnText(4), select->columnInt(5)});
+  return out;
+}
+
+ReasoningTree RunStore::tree(std::int64_t treeId) const {
+  Query select(statement("SELECT data FROM trees WHERE id = ?1"));
+  select->bindAll(treeId);
+  if (!select->step()) failInput("tree ", treeId, " is not in '", path_, "'");
+  const std::string source = "tree " + std::to_string(treeId) + " of '" + path_ + "'";
+  nlohmann::json json = nlohmann::json::parse(select->columnText(0), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) failInput(source, ": stored data is not JSON");
+  return treeFromJson(json, source);
 }
 
 void RunStore::recordMetrics(std::int64_t runId, int iteration,
@@ -639,6 +693,7 @@ void RunStore::truncateAfter(std::int64_t runId, int iteration) {
   Transaction transaction(db_, path_);
   for (const char* sql : {"DELETE FROM metrics WHERE run_id = ?1 AND iteration > ?2",
                           "DELETE FROM samples WHERE run_id = ?1 AND iteration > ?2",
+                          "DELETE FROM trees WHERE run_id = ?1 AND iteration > ?2",
                           "DELETE FROM checkpoints WHERE run_id = ?1 AND iteration > ?2"}) {
     Query remove(statement(sql));
     remove->bindAll(runId, iteration);

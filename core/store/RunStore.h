@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/search/ReasoningTree.h"
+
 struct sqlite3;
 
 namespace tb {
@@ -65,6 +67,17 @@ struct SampleRecord {
   int tokens = 0;              // completion length in tokens
 };
 
+// A stored reasoning tree without its nodes (RunStore::tree loads them).
+struct TreeRecord {
+  std::int64_t id = 0;
+  std::int64_t runId = 0;
+  int iteration = 0;
+  std::string problemId;
+  std::string kind;            // mcts | beam | ... | samples
+  std::string label;
+  int nodes = 0;
+};
+
 struct CheckpointRecord {
   int iteration = 0;
   std::string path;            // absolute path of the checkpoint file
@@ -97,10 +110,11 @@ class RunStore {
   void setName(std::int64_t runId, const std::string& name);
   void deleteRun(std::int64_t runId);                        // with its series, samples, logs
 
-  // One transaction: the iteration's metrics and samples, and iterationsDone = iteration + 1.
+  // One transaction: the iteration's metrics, samples and trees, and iterationsDone = iteration + 1.
   void recordIteration(std::int64_t runId, int iteration,
                        const std::vector<std::pair<std::string, double>>& metrics,
-                       const std::vector<SampleRecord>& samples, double wallTime);
+                       const std::vector<SampleRecord>& samples, double wallTime,
+                       const std::vector<ReasoningTree>& trees = {});
   // Adds metrics without touching iterationsDone (evaluation results, late measurements).
   void recordMetrics(std::int64_t runId, int iteration,
                      const std::vector<std::pair<std::string, double>>& metrics, double wallTime);
@@ -120,6 +134,10 @@ class RunStore {
   std::map<std::string, std::vector<MetricPoint>> metrics(std::int64_t runId) const;
   // Samples, newest iteration first; iteration < 0 means all iterations.
   std::vector<SampleRecord> samples(std::int64_t runId, int iteration = -1, int limit = 1000) const;
+  // Stored trees in iteration order (iteration < 0: all iterations), without their nodes.
+  std::vector<TreeRecord> trees(std::int64_t runId, int iteration = -1) const;
+  // One stored tree; InputError when the id is unknown or its data is damaged.
+  ReasoningTree tree(std::int64_t treeId) const;
   std::optional<CheckpointRecord> latestCheckpoint(std::int64_t runId) const;
   std::vector<CheckpointRecord> checkpoints(std::int64_t runId) const;
   std::vector<LogRecord> logs(std::int64_t runId, std::int64_t afterId = 0, int limit = 10000) const;
@@ -129,7 +147,7 @@ class RunStore {
   // This machine's host name (gethostname), as markStarted and markInterruptedRuns expect it.
   static std::string currentHost();
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr int kApplicationId = 0x54427763;  // "TBwc"
 
  private:

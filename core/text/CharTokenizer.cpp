@@ -36,6 +36,13 @@ std::vector<int> CharTokenizer::encodeCompletion(const std::string& text) const 
   return ids;
 }
 
+std::vector<int> CharTokenizer::encodeText(const std::string& text) const {
+  std::vector<int> ids;
+  ids.reserve(text.size());
+  for (char c : text) ids.push_back(idOf(c));
+  return ids;
+}
+
 std::string CharTokenizer::decode(const int64_t* ids, int count) const {
   std::string out;
   for (int i = 0; i < count; ++i) {

@@ -22,12 +22,15 @@ class CharTokenizer {
   std::vector<int> encodePrompt(const std::string& text) const;
   // Characters of `text` followed by <eos> (supervised targets).
   std::vector<int> encodeCompletion(const std::string& text) const;
+  // Characters of `text` only (a reasoning step and its '\n', a prefix after the prompt).
+  std::vector<int> encodeText(const std::string& text) const;
+  // The id of one character (InputError when it is not in the alphabet).
+  int idOf(char c) const;
   // Text of ids up to the first <eos>; <pad>/<bos> are skipped.
   std::string decode(const std::vector<int>& ids) const;
   std::string decode(const int64_t* ids, int count) const;
 
  private:
-  int idOf(char c) const;
   std::string chars_;
   int lookup_[256];
 };

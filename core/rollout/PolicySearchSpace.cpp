@@ -1,0 +1,166 @@
+#include "core/rollout/PolicySearchSpace.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/Error.h"
+#include "core/rollout/Sampler.h"
+
+namespace tb {
+
+PolicySearchSpace::PolicySearchSpace(GptPolicy& policy, const CharTokenizer& tokenizer, const Task& task,
+                                     const Problem& problem, PolicySearchOptions options, torch::Generator& generator,
+                                     ValueModel* valueModel, std::function<std::string(const std::string&)> verifiable)
+    : policy_(policy), tokenizer_(tokenizer), task_(task), problem_(problem), options_(std::move(options)),
+      generator_(generator), valueModel_(valueModel), verifiable_(std::move(verifiable)) {
+  if (options_.value != "verifier" && options_.value != "rollout" && options_.value != "value_model")
+    failInput("search.value = \"", options_.value, "\" (expected verifier, rollout or value_model)");
+  if (options_.value == "value_model" && !valueModel_)
+    failInput("search.value = value_model needs a value model (a rest_mcts run's checkpoint)");
+  TB_CHECK(options_.stepTokens >= 2 && options_.draws >= 1, "stepTokens ", options_.stepTokens, ", draws ",
+           options_.draws);
+}
+
+std::string PolicySearchSpace::completionText(const std::vector<std::string>& steps) {
+  std::string text;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (i) text += '\n';
+    text += steps[i];
+  }
+  return text;
+}
+
+std::vector<int> PolicySearchSpace::stateTokens(const std::vector<std::string>& steps) const {
+  std::vector<int> ids = tokenizer_.encodePrompt(problem_.prompt);
+  for (const auto& s : steps) {
+    auto step = tokenizer_.encodeText(s + "\n");
+    ids.insert(ids.end(), step.begin(), step.end());
+  }
+  return ids;
+}
+
+std::vector<StepCandidate> PolicySearchSpace::expand(const std::vector<std::string>& steps, int count) {
+  return expandMany({steps}, count).front();
+}
+
+std::vector<std::vector<StepCandidate>> PolicySearchSpace::expandMany(
+    const std::vector<std::vector<std::string>>& states, int count) {
+  std::vector<std::vector<StepCandidate>> out(states.size());
+  if (states.empty() || count <= 0) return out;
+  const int context = policy_->config().context;
+  const int newline = tokenizer_.idOf('\n');
+  const int draws = count * options_.draws;
+
+  // States whose prompt leaves room for a whole step share one batch; longer ones go alone with
+  // what room they have (none left: no candidates, the search ends the branch there).
+  std::vector<std::vector<int>> prompts(states.size());
+  std::vector<size_t> batched, alone;
+  for (size_t i = 0; i < states.size(); ++i) {
+    prompts[i] = stateTokens(states[i]);
+    const int room = context - static_cast<int>(prompts[i].size());
+    if (room >= options_.stepTokens) batched.push_back(i);
+    else if (room >= 2) alone.push_back(i);
+  }
+
+  auto sampleFor = [&](const std::vector<size_t>& which, int maxTokens) {
+    if (which.empty()) return;
+    std::vector<std::vector<int>> batchPrompts;
+    for (size_t i : which)
+      for (int d = 0; d < draws; ++d) batchPrompts.push_back(prompts[i]);
+    SamplingOptions sampling;
+    sampling.temperature = options_.temperature;
+    sampling.maxNewTokens = maxTokens;
+    sampling.padId = CharTokenizer::kPad;
+    sampling.eosId = CharTokenizer::kEos;
+    sampling.stopId = newline;
+    RolloutBatch batch = sampleCompletions(policy_, batchPrompts, sampling, generator_);
+    tokensGenerated_ += batch.generatedTokens();
+    const int P = batch.promptLength;
+    auto tokens = batch.tokens.accessor<int64_t, 2>();
+    auto logprobs = batch.logprobs.accessor<float, 2>();
+    for (size_t k = 0; k < which.size(); ++k) {
+      auto& candidates = out[which[k]];
+      std::set<std::pair<std::string, bool>> seen;
+      for (int d = 0; d < draws && static_cast<int>(candidates.size()) < count; ++d) {
+        const size_t row = k * draws + d;
+        const int length = batch.lengths[row];
+        if (length == 0) continue;
+        StepCandidate c;
+        const int64_t last = tokens[row][P + length - 1];
+        const bool ended = last == newline || last == CharTokenizer::kEos;
+        // A line cut at the step limit ends the completion: it cannot be continued as a step.
+        c.final = last != newline;
+        c.step = tokenizer_.decode(&tokens[row][P], ended ? length - 1 : length);
+        c.tokens = length;
+        for (int j = 0; j < length; ++j) c.logProb += logprobs[row][j];
+        if (c.step.empty() && !c.final) continue;  // a blank line is no step
+        if (!seen.insert({c.step, c.final}).second) continue;
+        candidates.push_back(std::move(c));
+      }
+    }
+  };
+  sampleFor(batched, options_.stepTokens);
+  for (size_t i : alone) sampleFor({i}, context - static_cast<int>(prompts[i].size()));
+  return out;
+}
+
+bool PolicySearchSpace::isTerminal(const std::vector<std::string>& steps, bool lastStepFinal) {
+  if (lastStepFinal) return true;
+  return options_.stepLevel && !steps.empty() && task_.isTerminal(problem_, steps);
+}
+
+StateVerdict PolicySearchSpace::verdict(const std::vector<std::string>& steps) {
+  std::string text = completionText(steps);
+  if (verifiable_) text = verifiable_(text);
+  const Verdict v = task_.verify(problem_, text);
+  return {v.correct, v.reward, v.reason};
+}
+
+std::vector<double> PolicySearchSpace::evaluate(const std::vector<std::vector<std::string>>& states) {
+  std::vector<double> values(states.size(), 0.0);
+  if (states.empty() || options_.value == "verifier") return values;
+  torch::NoGradGuard noGrad;
+  std::vector<std::vector<int>> prompts;
+  for (const auto& s : states) prompts.push_back(stateTokens(s));
+  if (options_.value == "value_model") {
+    auto [tokens, valid] = padPrompts(prompts, CharTokenizer::kPad);
+    auto v = (*valueModel_)->values(tokens, valid).select(1, tokens.size(1) - 1);
+    auto a = v.accessor<float, 1>();
+    for (size_t i = 0; i < states.size(); ++i) values[i] = std::clamp(2.0 * a[i] - 1.0, -1.0, 1.0);
+    return values;
+  }
+  // rollout: one continuation of each state, verified.
+  const int context = policy_->config().context;
+  size_t longest = 0;
+  for (const auto& p : prompts) longest = std::max(longest, p.size());
+  const int room = std::min(options_.rolloutTokens, context - static_cast<int>(longest));
+  if (room < 1) return values;
+  SamplingOptions sampling;
+  sampling.temperature = options_.temperature;
+  sampling.maxNewTokens = room;
+  RolloutBatch batch = sampleCompletions(policy_, prompts, sampling, generator_);
+  tokensGenerated_ += batch.generatedTokens();
+  auto tokens = batch.tokens.accessor<int64_t, 2>();
+  for (size_t i = 0; i < states.size(); ++i) {
+    std::string text = completionText(states[i]);
+    if (!states[i].empty()) text += '\n';
+    text += tokenizer_.decode(&tokens[i][batch.promptLength], batch.lengths[i]);
+    if (verifiable_) text = verifiable_(text);
+    values[i] = task_.verify(problem_, text).correct ? 1.0 : -1.0;
+  }
+  return values;
+}
+
+std::string PolicySearchSpace::describe(const std::vector<std::string>& steps) {
+  try {
+    return task_.describeState(problem_, steps);
+  } catch (const std::exception& e) {
+    return completionText(steps) + "\n(state not readable: " + e.what() + ")";
+  }
+}
+
+std::string PolicySearchSpace::answer(const std::vector<std::string>& steps) {
+  return task_.finalAnswer(problem_, completionText(steps));
+}
+
+}  // namespace tb
