@@ -142,7 +142,9 @@ class TestCli : public QObject {
     const QString text = QString::fromUtf8(doc.readAll());
     auto tasks = cli({"list", "tasks", "--json"});
     QStringList combinations;
-    for (const char* algorithm : {"grpo", "dr_grpo", "dapo"}) combinations << QString("game24/") + algorithm;
+    auto algorithms = cli({"list", "algorithms", "--json"});
+    for (const auto& a : QJsonDocument::fromJson(algorithms.out.toUtf8()).array())
+      combinations << "game24/" + a.toObject()["name"].toString();
     for (const auto& t : QJsonDocument::fromJson(tasks.out.toUtf8()).array())
       combinations << t.toObject()["name"].toString() + "/grpo";
     for (const QString& combination : combinations) {

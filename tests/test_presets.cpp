@@ -49,7 +49,7 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"rest", {"groups/dropped"}},
     {"auto_cei", {"autocei/threshold", "autocei/refusal_frac", "autocei/relabelled"}},
     {"thinkless", {"thinkless/short_frac", "thinkless/control_loss"}},
-    {"mcts_dpo", {"search/nodes", "search/solved", "search/answer_correct", "search/simulations_per_s"}},
+    {"mcts_dpo", {"search/nodes", "search/solved", "search/answer_correct", "throughput/search_simulations_per_s"}},
     {"rest_mcts", {"search/nodes", "search/solved", "search/answer_correct"}},
 };
 

@@ -14,7 +14,7 @@
 //                          from the warm-started policy with a fresh head) is trained alongside, with
 //                          loss search.value_coef * mean (V(s) - v)^2.
 // Logs search/nodes, search/depth, search/solved (trees with a correct leaf), search/answer_correct,
-// search/simulations_per_s, search/pairs or search/traces and search/value_loss.
+// throughput/search_simulations_per_s, search/pairs or search/traces and search/value_loss.
 #include <chrono>
 #include <map>
 #include <set>
@@ -99,7 +99,7 @@ class SearchRollout : public RolloutStrategy {
     ctx.metric("search/depth", depth / count);
     ctx.metric("search/solved", solved / count);
     ctx.metric("search/answer_correct", answered / count);
-    ctx.metric("search/simulations_per_s", simulations / elapsed);
+    ctx.metric("throughput/search_simulations_per_s", simulations / elapsed);
     r.groupsSampled = static_cast<int>(problems.size());
     r.groupsDropped = static_cast<int>(problems.size()) - r.groups();
     auto pairs = r.pairs;
