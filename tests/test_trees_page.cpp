@@ -17,6 +17,7 @@
 #include "core/search/TreeJson.h"
 #include "core/store/RunStore.h"
 #include "widgets/TreeCompareView.h"
+#include "widgets/TreeInspector.h"
 #include "widgets/TreePanel.h"
 #include "widgets/TreeView.h"
 
@@ -61,6 +62,9 @@ class TestTreesPage : public QObject {
     w.showTreesTab();
     w.selectRun(run);
     TreesPage* page = w.treesPage();
+    // The page never asks for more than a laptop screen beside the runs list (a long prompt wraps;
+    // the hidden side-by-side view does not count).
+    QVERIFY2(page->minimumSizeHint().width() < 1200, qPrintable(QString::number(page->minimumSizeHint().width())));
     QCOMPARE(page->list()->rowCount(), 2);
     QVERIFY(page->current().has_value());
     QCOMPARE(page->current()->problemId, std::string("game24/2"));  // the newest
@@ -97,10 +101,15 @@ class TestTreesPage : public QObject {
     page->setSideBySide(true);
     auto* stack = page->findChild<QStackedWidget*>();
     QVERIFY(stack && stack->currentWidget() == page->compareView());
+    QVERIFY(page->sideBySide());
+    QVERIFY(!page->list()->isVisible());  // the two trees take the whole width
+    QVERIFY(!w.findChild<QDockWidget*>("runsDock")->isVisible());
     QCOMPARE(page->compareView()->leftPanel()->tree().problemId, std::string("game24/2"));
     QCOMPARE(page->compareView()->rightPanel()->tree().problemId, std::string("game24/1"));
     page->setSideBySide(false);
     QVERIFY(stack->currentWidget() == page->panel());
+    QVERIFY(page->list()->isVisible());
+    QVERIFY(w.findChild<QDockWidget*>("runsDock")->isVisible());
 
     // A search needs a checkpoint: this run has none, so it says so.
     QSignalSpy finished(page, &TreesPage::searchFinished);

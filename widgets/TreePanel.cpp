@@ -49,7 +49,10 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   header_->setObjectName(QStringLiteral("treeHeader"));
   header_->setTextFormat(Qt::RichText);
   header_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // Wrapped: a long label or prompt (GSM8K) must not widen the window.
+  header_->setWordWrap(true);
   prompt_ = new QLabel(this);
+  prompt_->setWordWrap(true);
   prompt_->setObjectName(QStringLiteral("treePrompt"));
   prompt_->setStyleSheet(QStringLiteral("color: #6b707a;"));
   prompt_->setTextInteractionFlags(Qt::TextSelectableByMouse);

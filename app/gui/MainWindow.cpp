@@ -174,6 +174,9 @@ void MainWindow::buildLayout() {
   treesPage_ = new TreesPage(store_.get(), QString::fromStdString(store_->path()));
   treesPage_->setObjectName("treesPage");
   centralTabs_->addTab(treesPage_, tr("Trees"));
+  connect(treesPage_, &TreesPage::sideBySideChanged, this, [this](bool on) {
+    if (centralTabs_->currentWidget() == treesPage_) runsDock_->setVisible(!on);
+  });
   centralTabs_->setTabToolTip(2, tr("Reasoning trees: the searches of MCTS-DPO / ReST-MCTS*, the sampled groups of "
                                     "every other algorithm as prefix trees, tree files, new searches"));
   setCentralWidget(centralTabs_);
@@ -266,7 +269,9 @@ void MainWindow::onCentralTabChanged(int index) {
   const bool training = page != taskBrowser_ && page != treesPage_;
   if (!training) {
     if (trainingDocks_.front()->isVisible() && trainingDocks_.back()->isVisible()) trainingState_ = saveState();
-    for (auto* dock : trainingDocks_) dock->setVisible(page == treesPage_ && dock == runsDock_);
+    for (auto* dock : trainingDocks_)
+      dock->setVisible(page == treesPage_ && dock == runsDock_ && !treesPage_->sideBySide());
+    if (page == treesPage_) resizeDocks({runsDock_}, {300}, Qt::Horizontal);
   } else {
     for (auto* dock : trainingDocks_) dock->show();
     if (!trainingState_.isEmpty()) restoreState(trainingState_);

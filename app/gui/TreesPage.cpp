@@ -6,6 +6,7 @@
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -44,15 +45,33 @@ struct SearchResult {
 
 TreesPage::TreesPage(RunStore* store, QString workspacePath, QWidget* parent)
     : QWidget(parent), store_(store), workspacePath_(std::move(workspacePath)) {
+  // Left column: whose trees, the list, and what to do with them; right: the tree itself.
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(8, 6, 8, 4);
-
-  auto* bar = new QHBoxLayout;
+  auto* left = leftColumn_ = new QWidget;
+  auto* column = new QVBoxLayout(left);
+  column->setContentsMargins(0, 0, 4, 0);
   title_ = new QLabel(tr("No run selected"));
+  title_->setWordWrap(true);
   QFont f = title_->font();
   f.setBold(true);
   title_->setFont(f);
-  bar->addWidget(title_, 1);
+  column->addWidget(title_);
+  list_ = new QTableWidget(0, 5);
+  list_->setObjectName("treeList");
+  list_->setHorizontalHeaderLabels({tr("Iter."), tr("Problem"), tr("Kind"), tr("Nodes"), tr("Label")});
+  list_->verticalHeader()->hide();
+  list_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  list_->setSelectionMode(QAbstractItemView::SingleSelection);
+  list_->setShowGrid(false);
+  list_->setAlternatingRowColors(true);
+  list_->setWordWrap(false);
+  list_->horizontalHeader()->setStretchLastSection(true);
+  connect(list_, &QTableWidget::currentCellChanged, this, [this](int row) {
+    if (row >= 0) showListed(row);
+  });
+  column->addWidget(list_, 1);
+
   auto* open = new QPushButton(tr("Open file…"));
   open->setToolTip(tr("Open a tree JSON file: Thoughtbench's own or llm-reasoners' TreeLog ({\"logs\": [...]})"));
   connect(open, &QPushButton::clicked, this, [this] { askOpen(); });
@@ -68,32 +87,39 @@ TreesPage::TreesPage(RunStore* store, QString workspacePath, QWidget* parent)
   sideBySide_ = new QCheckBox(tr("Side by side"));
   sideBySide_->setToolTip(tr("Show the pinned tree next to the current one"));
   connect(sideBySide_, &QCheckBox::toggled, this, [this](bool on) { setSideBySide(on); });
-  for (QWidget* w : std::initializer_list<QWidget*>{open, save, searchButton_, pinButton_, sideBySide_}) bar->addWidget(w);
-  layout->addLayout(bar);
+  auto* buttons = new QGridLayout;
+  buttons->addWidget(open, 0, 0);
+  buttons->addWidget(save, 0, 1);
+  buttons->addWidget(searchButton_, 1, 0, 1, 2);
+  buttons->addWidget(pinButton_, 2, 0);
+  buttons->addWidget(sideBySide_, 2, 1);
+  column->addLayout(buttons);
 
   auto* split = new QSplitter(Qt::Horizontal);
-  list_ = new QTableWidget(0, 5);
-  list_->setObjectName("treeList");
-  list_->setHorizontalHeaderLabels({tr("Iter."), tr("Problem"), tr("Kind"), tr("Nodes"), tr("Label")});
-  list_->verticalHeader()->hide();
-  list_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  list_->setSelectionMode(QAbstractItemView::SingleSelection);
-  list_->setShowGrid(false);
-  list_->setAlternatingRowColors(true);
-  list_->horizontalHeader()->setStretchLastSection(true);
-  list_->setMinimumWidth(260);
-  connect(list_, &QTableWidget::currentCellChanged, this, [this](int row) {
-    if (row >= 0) showListed(row);
-  });
-  split->addWidget(list_);
+  split->addWidget(left);
+  auto* right = new QWidget;
+  auto* rightLayout = new QVBoxLayout(right);
+  rightLayout->setContentsMargins(0, 0, 0, 0);
+  compareBar_ = new QWidget;
+  auto* compareLayout = new QHBoxLayout(compareBar_);
+  compareLayout->setContentsMargins(0, 0, 0, 0);
+  compareLayout->addWidget(new QLabel(tr("Side by side: the pinned tree (left) and the chosen one (right)")), 1);
+  auto* back = new QPushButton(tr("Back to one tree"));
+  connect(back, &QPushButton::clicked, this, [this] { setSideBySide(false); });
+  compareLayout->addWidget(back);
+  compareBar_->hide();
+  rightLayout->addWidget(compareBar_);
   stack_ = new QStackedWidget;
   panel_ = new TreePanel;
   compare_ = new TreeCompareView;
   stack_->addWidget(panel_);
   stack_->addWidget(compare_);
-  split->addWidget(stack_);
+  // The hidden page must not impose its size: two panels need twice the width of one.
+  compare_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+  rightLayout->addWidget(stack_, 1);
+  split->addWidget(right);
   split->setStretchFactor(1, 1);
-  split->setSizes({300, 1100});
+  split->setSizes({320, 1100});
   layout->addWidget(split, 1);
   status_ = new QLabel;
   status_->setWordWrap(true);
@@ -229,7 +255,6 @@ void TreesPage::setSideBySide(bool on) {
     sideBySide_->blockSignals(true);
     sideBySide_->setChecked(false);
     sideBySide_->blockSignals(false);
-    stack_->setCurrentWidget(panel_);
     return;
   }
   if (sideBySide_->isChecked() != on) {
@@ -238,8 +263,18 @@ void TreesPage::setSideBySide(bool on) {
     sideBySide_->blockSignals(false);
   }
   if (on) compare_->setTrees(*pinned_, *current_);
+  const bool changed = sideBySide() != on;
+  compare_->setSizePolicy(on ? QSizePolicy::Preferred : QSizePolicy::Ignored,
+                          on ? QSizePolicy::Preferred : QSizePolicy::Ignored);
+  panel_->setSizePolicy(on ? QSizePolicy::Ignored : QSizePolicy::Preferred,
+                        on ? QSizePolicy::Ignored : QSizePolicy::Preferred);
   stack_->setCurrentWidget(on ? static_cast<QWidget*>(compare_) : panel_);
+  leftColumn_->setVisible(!on);
+  compareBar_->setVisible(on);
+  if (changed) emit sideBySideChanged(on);
 }
+
+bool TreesPage::sideBySide() const { return stack_->currentWidget() == compare_; }
 
 void TreesPage::startSearch(const QString& problemId, const QString& method, int simulations) {
   if (worker_) {

@@ -49,7 +49,10 @@ class TreesPage : public QWidget {
   bool searching() const { return worker_ != nullptr; }
 
   void pinCurrent();
+  // Side by side takes the whole width: the list column steps aside (a bar offers the way back)
+  // and sideBySideChanged lets the window hide its runs dock.
   void setSideBySide(bool on);
+  bool sideBySide() const;
 
   QTableWidget* list() const { return list_; }
   TreePanel* panel() const { return panel_; }
@@ -59,6 +62,7 @@ class TreesPage : public QWidget {
 
  signals:
   void searchFinished(bool ok);
+  void sideBySideChanged(bool on);
 
  private:
   void show(ReasoningTree tree);
@@ -75,6 +79,8 @@ class TreesPage : public QWidget {
   std::optional<ReasoningTree> pinned_;
   QThread* worker_ = nullptr;
 
+  QWidget* leftColumn_ = nullptr;
+  QWidget* compareBar_ = nullptr;
   QLabel* title_ = nullptr;
   QTableWidget* list_ = nullptr;
   QPushButton* pinButton_ = nullptr;
