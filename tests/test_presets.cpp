@@ -134,6 +134,17 @@ class TestPresets : public QObject {
       QVERIFY2(tree.size() >= 1 && !tree.problemId.empty(), info->name.c_str());
       const bool searches = info->parts->rollout.rfind("search_", 0) == 0;
       QCOMPARE(QString::fromStdString(tree.kind), QString(searches ? "mcts" : "samples"));
+      if (info->name == "flow_of_reasoning") {
+        // Its trajectories carry log F(s) - log Z, a log-probability under P_F (Game of 24's
+        // state space is a tree, P_B = 1): finite and at most 0 on every node below the root.
+        int flows = 0;
+        for (const auto& n : tree.nodes) {
+          if (n.id == 0) continue;
+          QVERIFY2(std::isfinite(n.logFlow) && n.logFlow <= 1e-6, qPrintable(QString::number(n.logFlow)));
+          ++flows;
+        }
+        QVERIFY(flows > 0);
+      }
       ++checked;
     }
     QVERIFY(checked >= 29);

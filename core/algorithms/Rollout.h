@@ -22,6 +22,8 @@ struct RolloutRow {
   int length = 0;                     // completion tokens including <eos>
   bool finished = true;               // ended with <eos> (false = hit rollout.max_new_tokens)
   double meanEntropy = 0;             // mean sampling entropy over its tokens (0 if not sampled)
+  // GFlowNet rows of stored groups: log F(s_k) - log Z after each step k (for the tree view).
+  std::vector<double> logFlows;
   std::string source = "policy";      // policy | reference | demonstration | mixture | hint | replay
                                       // | search (a search's chosen answer) | search_step | search_trace
 

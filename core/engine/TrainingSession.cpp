@@ -568,7 +568,7 @@ std::vector<ReasoningTree> TrainingSession::storedTrees(Rollout& rollout, int it
       if (static_cast<int>(order.size()) >= wanted) return;
       order.push_back(problem);
     }
-    groups[problem].push_back({row.text(), row.reward, row.verdict.correct, row.source, {}});
+    groups[problem].push_back({row.text(), row.reward, row.verdict.correct, row.source, row.logFlows});
   };
   for (const auto& row : rollout.rows) add(rollout.problems[row.group], row);
   for (const auto& [problem, row] : rollout.filteredOut) add(problem, row);

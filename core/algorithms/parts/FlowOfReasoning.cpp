@@ -15,6 +15,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <spdlog/spdlog.h>
+
+#include "core/Error.h"
 #include "core/algorithms/GflowNet.h"
 #include "core/algorithms/Parts.h"
 
@@ -82,6 +85,7 @@ class GfnSampling : public RolloutStrategy {
         if (logR > bestLogR && buffer_.add(p.id, candidate, logR)) ++improved;
       }
     }
+    addLogFlows(ctx, r);
     ctx.policy->train();
     ctx.metric("gfn/replayed", replayed);
     ctx.metric("gfn/local_search_improved", improved);
@@ -94,6 +98,40 @@ class GfnSampling : public RolloutStrategy {
   void restore(const nlohmann::json& s) override { buffer_ = TrajectoryReplayBuffer::fromJson(s); }
 
  private:
+  // The flow through each state of the trajectories of the groups the run stores as trees, relative
+  // to the partition function: log F(s_k) - log Z = sum_{j<=k} (log P_F(a_j | s_j) - log P_B(s_j | s_j+1)),
+  // the log-probability that the forward policy passes through s_k (P_B = 1 in a tree-shaped space).
+  void addLogFlows(TrainingContext& ctx, Rollout& r) const {
+    const int logged = std::min<int>(r.groups(), static_cast<int>(ctx.config.getInt("run.trees_logged")));
+    std::vector<StepTrajectory> trajectories;
+    std::vector<size_t> rows;
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      if (r.rows[i].group >= logged) continue;
+      trajectories.push_back({r.problems[r.rows[i].group], splitSteps(r.rows[i].completion)});
+      rows.push_back(i);
+    }
+    if (trajectories.empty()) return;
+    std::vector<torch::Tensor> perStep;
+    try {
+      perStep = legalActionLogProbs(ctx.policy, ctx.tokenizer, ctx.task, trajectories, 1.0);
+    } catch (const InputError& e) {
+      ctx.log.warn("log-flows of the stored trajectories not computed: {}", e.what());
+      return;
+    }
+    for (size_t k = 0; k < trajectories.size(); ++k) {
+      const auto& steps = trajectories[k].steps;
+      auto logPf = perStep[k].accessor<float, 1>();
+      std::vector<double> flows;
+      double forward = 0;
+      for (size_t j = 0; j < steps.size(); ++j) {
+        forward += logPf[j];
+        const std::vector<std::string> prefix(steps.begin(), steps.begin() + static_cast<long>(j) + 1);
+        flows.push_back(forward - logBackward(ctx.task, *trajectories[k].problem, prefix));
+      }
+      r.rows[rows[k]].logFlows = std::move(flows);
+    }
+  }
+
   const RunConfig& config_;
   double replayProb_;
   bool localSearch_;
