@@ -41,6 +41,17 @@ struct PresetParts {
   }
 };
 
+// Parts of a preset that trains on what its rollout strategy made (pairs, traces) with its own
+// objective: no advantage estimator, no regularizers (DPO, SPIN, P3O, Nash-MD, MCTS-DPO, ReST-MCTS*).
+inline PresetParts strategyParts(const std::string& rollout, const std::string& objective) {
+  PresetParts p;
+  p.rollout = rollout;
+  p.advantage = "none";
+  p.objective = objective;
+  p.regularizers = {};
+  return p;
+}
+
 struct AlgorithmInfo {
   std::string name = {};         // "grpo"
   std::string title = {};        // "GRPO"

@@ -5,15 +5,6 @@
 namespace tb {
 namespace {
 
-PresetParts searchParts(const std::string& rollout, const std::string& objective) {
-  PresetParts p;
-  p.rollout = rollout;
-  p.advantage = "none";
-  p.objective = objective;
-  p.regularizers = {};
-  return p;
-}
-
 TB_REGISTER_ALGORITHM(mctsDpoRegistration, AlgorithmInfo{
     .name = "mcts_dpo", .title = "MCTS-DPO",
     .paper = "Monte Carlo Tree Search Boosts Reasoning via Iterative Preference Learning (Xie et al., 2024)",
@@ -22,7 +13,7 @@ TB_REGISTER_ALGORITHM(mctsDpoRegistration, AlgorithmInfo{
                "for each prompt; at every node of the chosen path the highest-Q child step is preferred to the "
                "lowest-Q one, and the policy is trained with DPO (beta 0.1) on these step pairs against the "
                "frozen reference. The trees are stored with the run.",
-    .year = 2024, .parts = searchParts("search_pairs", "dpo")});
+    .year = 2024, .parts = strategyParts("search_pairs", "dpo")});
 
 TB_REGISTER_ALGORITHM(restMctsRegistration, AlgorithmInfo{
     .name = "rest_mcts", .title = "ReST-MCTS*",
@@ -32,7 +23,7 @@ TB_REGISTER_ALGORITHM(restMctsRegistration, AlgorithmInfo{
                "on targets inferred from each tree (v_k = max(0, v_k-1 + (1 - v_k-1) r_k / m_k), m_k = steps to a "
                "correct leaf). The trees are stored with the run.",
     .defaultOverrides = {{"search.selection", "uct"}},
-    .year = 2024, .parts = searchParts("search_traces", "sft")});
+    .year = 2024, .parts = strategyParts("search_traces", "sft")});
 
 }  // namespace
 }  // namespace tb
