@@ -256,6 +256,15 @@ class TestCli : public QObject {
     r = cli({"import", "tree", searchedFile});
     QCOMPARE(r.code, 0);
 
+    // The policy's own group on the same problem, as a prefix tree (no search).
+    const QString groupFile = dir_.filePath("group.json");
+    r = cli({"search", "--checkpoint", "2", "--problem", problem, "--method", "samples", "--samples", "6", "--out",
+             groupFile, "--json", "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    const QJsonObject group = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(group["kind"].toString(), QString("samples"));
+    QVERIFY(group["nodes"].toInt() > 1);
+
     // Bad input: refused before the search, naming the parameter; foreign trees name their fault.
     r = cli({"search", "--task", "game24", "--problem", problem, "--simulations", "0", "--out", searchedFile});
     QCOMPARE(r.code, 2);

@@ -136,6 +136,13 @@ class TestTreesPage : public QObject {
     QCOMPARE(page->current()->iterations(), 4);
     QVERIFY(page->panel()->iterationSlider()->isVisibleTo(page->panel()));
     QVERIFY(!page->searching());
+
+    // The policy's group on the same problem, as a prefix tree.
+    page->startSearch(QString::fromStdString(problem), "samples", 5);
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.takeFirst().at(0).toBool(), qPrintable(page->statusText()));
+    QCOMPARE(page->current()->kind, std::string("samples"));
+    QCOMPARE(page->current()->root().stats.visits, 5);
   }
 };
 

@@ -1,5 +1,5 @@
 // Reasoning trees from the command line:
-//   search --task T --problem ID [--method M] [--checkpoint RUN|FILE.pt] [--set search.k=v]... --out tree.json
+//   search --task T --problem ID [--method M|samples] [--checkpoint RUN|FILE.pt] [--set search.k=v]... --out tree.json
 //   trees RUN [--iteration N] [--json]          the trees stored with a run
 //   export tree --run RUN [--iteration N] [--index K | --tree ID] --out tree.json [--format F]
 //   import tree FILE                             check a tree file (either format) and summarise it
@@ -47,7 +47,7 @@ nlohmann::json treeSummary(const ReasoningTree& tree) {
 
 int searchCommand(const CliArguments& args) {
   args.allowOnly({"task", "problem", "method", "checkpoint", "set", "seed", "out", "format", "db", "simulations",
-                  "depth", "branching", "value", "json"});
+                  "depth", "branching", "value", "samples", "json"});
   SearchRequest request;
   request.task = args.value("task").value_or("");
   request.problemId = args.value("problem").value_or("");
@@ -65,11 +65,16 @@ int searchCommand(const CliArguments& args) {
       request.run = parseId(*from, "--checkpoint (a run id or a .pt file)");
     }
   }
-  // Shortcuts for the common search.* keys; --set may give any parameter.
+  // Shortcuts for the common search.* keys; --set may give any parameter. --method samples is no
+  // search: the policy's group of --samples completions as a prefix tree.
+  const bool sampled = args.value("method") == std::optional<std::string>("samples");
+  if (sampled) request.sampleGroup = args.intValue("samples", 16);
   for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
            {"method", "search.method"}, {"simulations", "search.simulations"}, {"depth", "search.max_depth"},
-           {"branching", "search.branching"}, {"value", "search.value"}})
-    if (auto v = args.value(flag)) request.overrides.push_back(key + "=" + *v);
+           {"branching", "search.branching"}, {"value", "search.value"}, {"samples", "search.samples"}})
+    if (auto v = args.value(flag); v && !(sampled && (flag == "method" || flag == "samples")))
+      request.overrides.push_back(key + "=" + *v);
+  if (sampled && request.sampleGroup < 1) failInput("--samples ", request.sampleGroup, ": expected >= 1");
   for (const auto& s : args.values("set")) request.overrides.push_back(s);
   request.seed = static_cast<std::uint64_t>(args.intValue("seed", 0));
 

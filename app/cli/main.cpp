@@ -18,8 +18,8 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   samples RUN [--iteration N] [--limit N] [--json]
   task show NAME [--n K] [--difficulty LEVEL] [--set task.key=value]... [--json]
   task check NAME --file F.jsonl [--json]   verify {"problem": ..., "completion": "..."} records
-  search --task T --problem ID [--method mcts|beam|bfs|dfs|best_of_n] [--checkpoint RUN|FILE.pt]
-         [--simulations N --depth D --branching B --value verifier|rollout|value_model]
+  search --task T --problem ID [--method mcts|beam|bfs|dfs|best_of_n|samples] [--checkpoint RUN|FILE.pt]
+         [--simulations N --depth D --branching B --value verifier|rollout|value_model --samples N]
          [--set search.key=value]... [--seed S] --out tree.json [--format thoughtbench|llm-reasoners] [--json]
   trees RUN [--iteration N] [--json]           reasoning trees stored with a run
   export tree --run RUN [--iteration N] [--index K] | --tree ID  --out tree.json [--format F]

@@ -283,7 +283,10 @@ void TreesPage::startSearch(const QString& problemId, const QString& method, int
   }
   SearchRequest request;
   request.problemId = problemId.toStdString();
-  request.overrides = {"search.method=" + method.toStdString(), "search.simulations=" + std::to_string(simulations)};
+  if (method == "samples")
+    request.sampleGroup = simulations;  // the policy's group, no search
+  else
+    request.overrides = {"search.method=" + method.toStdString(), "search.simulations=" + std::to_string(simulations)};
   const qint64 run = runId_;
   if (run < 0 && current_) request.task = current_->task;
   if (run < 0 && request.task.empty()) {
@@ -322,7 +325,8 @@ void TreesPage::startSearch(const QString& problemId, const QString& method, int
     emit searchFinished(result->outcome.has_value());
   });
   searchButton_->setEnabled(false);
-  setStatus(tr("Searching %1 with %2 (%3 simulations)…").arg(problemId, method).arg(simulations));
+  setStatus(method == "samples" ? tr("Sampling %1 completions of %2…").arg(simulations).arg(problemId)
+                                : tr("Searching %1 with %2 (%3 simulations)…").arg(problemId, method).arg(simulations));
   worker_->start();
 }
 
@@ -333,13 +337,15 @@ void TreesPage::askSearch() {
   auto* problem = new QLineEdit(current_ ? QString::fromStdString(current_->problemId) : QString());
   problem->setPlaceholderText(tr("e.g. game24/900 (the Tasks tab shows ids)"));
   auto* method = new QComboBox;
-  method->addItems({"mcts", "beam", "bfs", "dfs", "best_of_n"});
+  method->addItems({"mcts", "beam", "bfs", "dfs", "best_of_n", "samples"});
+  method->setToolTip(tr("samples: no search, the policy's group of completions as a prefix tree (compare two "
+                        "runs' diversity on one problem)"));
   auto* sims = new QSpinBox;
-  sims->setRange(1, 100000);
+  sims->setRange(1, 4096);
   sims->setValue(32);
   form->addRow(tr("Problem"), problem);
   form->addRow(tr("Method"), method);
-  form->addRow(tr("Simulations"), sims);
+  form->addRow(tr("Simulations / samples"), sims);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
   connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);

@@ -45,6 +45,7 @@ class TreesPage : public QWidget {
   // Writes the shown tree as JSON ("thoughtbench" or "llm-reasoners").
   bool exportTree(const QString& path, const QString& format);
   // Searches a problem with the run's policy on a worker thread; the tree is shown when done.
+  // method "samples": no search, `simulations` completions sampled as the run samples a group.
   void startSearch(const QString& problemId, const QString& method, int simulations);
   bool searching() const { return worker_ != nullptr; }
 

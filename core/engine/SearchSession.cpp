@@ -9,7 +9,9 @@
 #include "core/engine/TrainingSession.h"
 #include "core/model/ValueModel.h"
 #include "core/rollout/PolicySearchSpace.h"
+#include "core/rollout/Sampler.h"
 #include "core/search/SearchParams.h"
+#include "core/search/TrajectoryTree.h"
 #include "core/store/RunStore.h"
 
 namespace tb {
@@ -24,6 +26,32 @@ const Problem& findProblem(const Task& task, const std::string& id) {
   failInput("task '", task.name(), "' has no problem '", id, "' (ids look like '",
             test.empty() ? std::string("?") : test.front().id, "'; `thoughtbench-cli task show ", task.name(),
             "` lists some)");
+}
+
+// `count` completions sampled as a run samples a group, merged into a prefix tree.
+void sampleGroupTree(SearchOutcome& out, GptPolicy& policy, const CharTokenizer& tokenizer, const Task& task,
+                     const Problem& problem, const RunConfig& config, int count, torch::Generator& generator) {
+  if (count > 4096) failInput("a sampled group of ", count, " completions (expected at most 4096)");
+  SamplingOptions sampling;
+  sampling.temperature = config.getFloat("rollout.temperature");
+  sampling.topP = config.getFloat("rollout.top_p");
+  sampling.maxNewTokens = static_cast<int>(config.getInt("rollout.max_new_tokens"));
+  const std::vector<std::vector<int>> prompts(count, tokenizer.encodePrompt(problem.prompt));
+  const RolloutBatch batch = sampleCompletions(policy, prompts, sampling, generator);
+  out.tokens = batch.generatedTokens();
+  std::vector<SampledTrajectory> group;
+  auto tokens = batch.tokens.accessor<int64_t, 2>();
+  for (int i = 0; i < count; ++i) {
+    const std::string text = tokenizer.decode(&tokens[i][batch.promptLength], batch.lengths[i]);
+    const Verdict v = task.verify(problem, text);
+    group.push_back({text, v.reward, v.correct, "policy", {}});
+  }
+  out.tree = trajectoryTree(problem.prompt, group);
+  out.tree.problemId = problem.id;
+  out.tree.params = {{"samples", count}, {"temperature", sampling.temperature}};
+  const int leaf = out.tree.chosenPath.empty() ? 0 : out.tree.chosenPath.back();
+  out.answer = out.tree.textTo(leaf);
+  out.answerCorrect = out.tree.nodes[leaf].correct;
 }
 
 }  // namespace
@@ -93,6 +121,15 @@ SearchOutcome searchProblem(const SearchRequest& request) {
   if (valueSource == "value_model" && !record)
     failInput("search.value = value_model needs --checkpoint RUN of a rest_mcts run");
 
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
+  torch::NoGradGuard noGrad;
+  if (request.sampleGroup > 0) {
+    sampleGroupTree(out, policy, tokenizer, *task, problem, config, request.sampleGroup, generator);
+    out.tree.task = taskName;
+    out.tree.label = std::to_string(request.sampleGroup) + " samples, " + out.policy;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
+  }
   const SearchOptions options = searchOptionsFrom(config);
   options.validate();
   PolicySearchOptions policyOptions;
@@ -101,8 +138,6 @@ SearchOutcome searchProblem(const SearchRequest& request) {
   policyOptions.value = valueSource;
   policyOptions.rolloutTokens = static_cast<int>(config.getInt("rollout.max_new_tokens"));
   policyOptions.stepLevel = taskInfo.stepLevel;
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
-  torch::NoGradGuard noGrad;
   PolicySearchSpace space(policy, tokenizer, *task, problem, policyOptions, generator,
                           valueModel ? &valueModel : nullptr);
   out.tree = runSearch(space, options, problem.prompt);

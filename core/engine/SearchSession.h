@@ -23,6 +23,10 @@ struct SearchRequest {
   std::string modelFile;                // a policy saved by a run (reference.pt, checkpoint-N.pt)
   std::vector<std::string> overrides;   // "search.simulations=64", "task.xyz=..."
   std::uint64_t seed = 0;
+  // > 0: no search; the policy samples this many whole completions of the problem (at
+  // rollout.temperature, up to rollout.max_new_tokens), merged into a prefix tree over steps, as
+  // a sampling algorithm's group is stored: two policies' diversity on one problem, side by side.
+  int sampleGroup = 0;
 };
 
 struct SearchOutcome {
