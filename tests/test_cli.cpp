@@ -8,6 +8,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#ifdef TB_CLI_IMAGES
+#include <QImage>
+#endif
 
 class TestCli : public QObject {
   Q_OBJECT
@@ -284,6 +287,44 @@ class TestCli : public QObject {
     r = cli({"import", "tree", cyclic.fileName()});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("cyclic.json"), qPrintable(r.err));
+  }
+
+  void attentionOfAStoredSample() {
+    const QString ws = dir_.filePath("attention.sqlite");
+    auto r = cli(QStringList{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "1", "--db", ws} + tinyRun());
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    r = cli({"samples", "1", "--json", "--limit", "1", "--db", ws});
+    const QJsonObject sample = QJsonDocument::fromJson(r.out.toUtf8()).array().at(0).toObject();
+    const QString id = QString::number(sample["id"].toInteger());
+    const QString json = dir_.filePath("attention.json");
+    r = cli({"attention", "--run", "1", "--sample", id, "--layers", "0", "--out", json, "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("warm start"), qPrintable(r.out));  // iteration 0 was drawn by the warm start
+    QFile f(json);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject a = QJsonDocument::fromJson(f.readAll()).object();
+    const int T = a["tokens"].toArray().size();
+    QCOMPARE(T, a["prompt_length"].toInt() + sample["completion"].toString().size() + 1);
+    QCOMPARE(a["attention"].toArray().size(), 1);                       // one kept layer
+    QCOMPARE(a["attention"][0].toArray().size(), 2);                    // x 2 heads
+    QCOMPARE(a["attention"][0][0].toArray().size(), T);                 // x T queries
+    QCOMPARE(a["waad"].toArray().size(), T - a["prompt_length"].toInt());
+#ifdef TB_CLI_IMAGES
+    const QString png = dir_.filePath("attention.png");
+    r = cli({"attention", "--sample", id, "--out", png, "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(QImage(png).width() > 200);
+    QVERIFY(QImage(dir_.filePath("attention-tokens.png")).width() > 200);
+#endif
+    for (const auto& [args, mustName] : std::vector<std::pair<QStringList, QString>>{
+             {{"attention", "--sample", "99999", "--out", json}, "99999"},
+             {{"attention", "--sample", id, "--out", dir_.filePath("a.txt")}, "a.txt"},
+             {{"attention", "--sample", id, "--layers", "9", "--out", json}, "layer 9"},
+             {{"attention", "--sample", id, "--run", "7", "--out", json}, "run 7"}}) {
+      r = cli(args + QStringList{"--db", ws});
+      QCOMPARE(r.code, 2);
+      QVERIFY2(r.err.contains(mustName), qPrintable(r.err));
+    }
   }
 
   void benchPrintsOneJsonLine() {

@@ -6,6 +6,7 @@
 
 #include <QDockWidget>
 #include <QFile>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTableWidget>
@@ -13,6 +14,11 @@
 
 #include "app/gui/MainWindow.h"
 #include "app/gui/TreesPage.h"
+#include "core/config/RunConfig.h"
+#include "core/engine/Engine.h"
+#include "widgets/AttentionHeatmap.h"
+#include "widgets/AttentionPanel.h"
+#include "widgets/SamplesView.h"
 #include "core/search/TrajectoryTree.h"
 #include "core/search/TreeJson.h"
 #include "core/store/RunStore.h"
@@ -143,6 +149,58 @@ class TestTreesPage : public QObject {
     QVERIFY2(finished.takeFirst().at(0).toBool(), qPrintable(page->statusText()));
     QCOMPARE(page->current()->kind, std::string("samples"));
     QCOMPARE(page->current()->root().stats.visits, 5);
+  }
+
+  void attentionOfSamplesAndTreePaths() {
+    // A short real run: its samples and trees open in the Attention tab, recomputed with the
+    // policy that drew them.
+    const std::string db = dir_.filePath("attention.sqlite").toStdString();
+    RunConfig c = RunConfig::defaults("game24", "grpo");
+    for (const char* o : {"model.d_model=32", "model.layers=2", "model.heads=2", "rollout.prompts=2",
+                          "rollout.group_size=2", "rollout.max_new_tokens=64", "warmstart.demonstrations=16",
+                          "warmstart.steps=10", "warmstart.batch=4", "eval.every=0", "run.threads=1",
+                          "run.checkpoint_every=1", "run.iterations=2"})
+      c.applyOverride(o);
+    std::int64_t run = 0;
+    {
+      auto store = RunStore::open(db);
+      run = createRun(*store, c);
+    }
+    RunControl control;
+    QCOMPARE(executeRun(db, run, control, nullptr), RunStatus::Finished);
+
+    MainWindow w(QString::fromStdString(db));
+    w.show();
+    w.selectRun(run);
+    SamplesView* samples = w.samplesView();
+    QVERIFY(samples->rowCount() > 0);
+    samples->table()->selectRow(0);
+    const auto row = samples->currentSample();
+    QVERIFY(row && row->id > 0);
+    QVERIFY(samples->attentionButton()->isEnabled());
+    samples->attentionButton()->click();
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.attentionPanel()));
+    QVERIFY(w.attentionPanel()->hasSample());
+    QCOMPARE(w.attentionPanel()->sample().sampleId, row->id);
+    QCOMPARE(w.attentionPanel()->sample().headCount, 2);
+    QVERIFY(w.findChild<QDockWidget*>("bottomDock")->isVisible());  // the samples stay at hand
+
+    // A tree path: select a node of the newest stored tree and ask for its attention.
+    w.showTreesTab();
+    TreesPage* page = w.treesPage();
+    QVERIFY(page->current().has_value());
+    const int node = page->current()->chosenPath.back();
+    QVERIFY(node > 0);
+    page->panel()->selectNode(node);
+    auto* button = page->findChild<QPushButton*>();
+    for (auto* b : page->findChildren<QPushButton*>())
+      if (b->text().startsWith("Attention")) button = b;
+    button->click();
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.attentionPanel()));
+    const AttentionSample& a = w.attentionPanel()->sample();
+    QCOMPARE(a.problemId, page->current()->problemId);
+    QCOMPARE(a.policy, std::string("checkpoint of iteration 0"));  // the tree of iteration 1
+    QCOMPARE(a.completionLength(), static_cast<int>(page->current()->textTo(node).size()) + 1);
   }
 };
 

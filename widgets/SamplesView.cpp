@@ -11,6 +11,7 @@
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
@@ -72,8 +73,16 @@ SamplesView::SamplesView(QWidget* parent) : QWidget(parent) {
   QPalette muted = summary_->palette();
   muted.setColor(QPalette::WindowText, QColor(0x6b, 0x70, 0x7a));
   summary_->setPalette(muted);
+  attentionButton_ = new QPushButton(tr("Attention"), this);
+  attentionButton_->setObjectName(QStringLiteral("sampleAttention"));
+  attentionButton_->setToolTip(tr("Open the attention behind the selected sample (also: double-click a row)"));
+  attentionButton_->setEnabled(false);
+  connect(attentionButton_, &QPushButton::clicked, this, [this] {
+    if (auto s = currentSample()) emit attentionRequested(*s);
+  });
   bar->addWidget(showLabel);
   bar->addWidget(filterCombo_);
+  bar->addWidget(attentionButton_);
   bar->addStretch(1);
   bar->addWidget(summary_);
   layout->addLayout(bar);
@@ -90,6 +99,9 @@ SamplesView::SamplesView(QWidget* parent) : QWidget(parent) {
   header->resizeSection(SamplesTableModel::RewardColumn, fm.horizontalAdvance(QStringLiteral("Reward -0.000")));
   header->resizeSection(SamplesTableModel::VerdictColumn, fm.horizontalAdvance(QStringLiteral("✗ correct  ")) + 16);
   table_->setSortingEnabled(true);
+  connect(table_, &QTableView::doubleClicked, this, [this] {
+    if (auto s = currentSample()) emit attentionRequested(*s);
+  });
 
   emptyOverlay_ = new QLabel(table_->viewport());
   emptyOverlay_->setAlignment(Qt::AlignCenter);
@@ -201,6 +213,7 @@ bool SamplesView::eventFilter(QObject* watched, QEvent* event) {
 
 void SamplesView::showDetail() {
   const std::optional<SampleRow> row = currentSample();
+  attentionButton_->setEnabled(row.has_value());
   if (!row) {
     detail_->clear();
     detailHtml_.clear();

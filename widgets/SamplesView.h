@@ -11,6 +11,7 @@
 #include <optional>
 
 class QComboBox;
+class QPushButton;
 class QLabel;
 class QModelIndex;
 class QSplitter;
@@ -45,6 +46,13 @@ class SamplesView : public QWidget {
   int cap() const;
 
   std::optional<SampleRow> currentSample() const;  // the selected sample, if any
+  QPushButton* attentionButton() const { return attentionButton_; }
+
+ signals:
+  // The user asked for the attention behind a sample ("Attention" button or a double-click).
+  void attentionRequested(const tb::SampleRow& sample);
+
+ public:
   QTableView* table() const { return table_; }
   SamplesTableModel* model() const { return model_; }
 
@@ -62,6 +70,7 @@ class SamplesView : public QWidget {
   SampleFilterProxy* proxy_ = nullptr;
   QComboBox* filterCombo_ = nullptr;
   QLabel* summary_ = nullptr;
+  QPushButton* attentionButton_ = nullptr;
   QSplitter* splitter_ = nullptr;
   QTableView* table_ = nullptr;
   QLabel* emptyOverlay_ = nullptr;

@@ -20,6 +20,7 @@ int searchCommand(const CliArguments& args);   // search --task T --problem ID -
 int treesCommand(const CliArguments& args);    // trees RUN
 int exportCommand(const CliArguments& args);   // export tree --run RUN --out F
 int importCommand(const CliArguments& args);   // import tree FILE
+int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
 
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);

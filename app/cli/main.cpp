@@ -24,6 +24,8 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   trees RUN [--iteration N] [--json]           reasoning trees stored with a run
   export tree --run RUN [--iteration N] [--index K] | --tree ID  --out tree.json [--format F]
   import tree FILE [--out F --format F]        check a tree file (ours or llm-reasoners') and summarise it
+  attention --sample ID [--run RUN] [--layers 0,1] --out FILE.json|.png|.svg
+                                               the attention behind a stored sample, with its token metrics
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     if (command == "trees") return treesCommand(args);
     if (command == "export") return exportCommand(args);
     if (command == "import") return importCommand(args);
+    if (command == "attention") return attentionCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {

@@ -25,6 +25,8 @@
 #include "app/gui/RunsTableModel.h"
 #include "app/gui/TaskBrowserController.h"
 #include "app/gui/TreesPage.h"
+#include "core/engine/AttentionSession.h"
+#include "widgets/AttentionPanel.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/tasks/Task.h"
 #include "widgets/ConfigForm.h"
@@ -38,8 +40,15 @@ namespace tb {
 namespace {
 
 SampleRow toRow(const SampleRecord& s) {
-  return SampleRow{s.iteration, QString::fromStdString(s.problemId), QString::fromStdString(s.prompt),
-                   QString::fromStdString(s.completion), s.reward, s.correct, QString::fromStdString(s.reason)};
+  return SampleRow{s.iteration,
+                   QString::fromStdString(s.problemId),
+                   QString::fromStdString(s.prompt),
+                   QString::fromStdString(s.completion),
+                   s.reward,
+                   s.correct,
+                   QString::fromStdString(s.reason),
+                   s.id,
+                   s.runId};
 }
 
 // Runs a slot body; an exception becomes a message instead of escaping into Qt's event loop.
@@ -177,6 +186,20 @@ void MainWindow::buildLayout() {
   connect(treesPage_, &TreesPage::sideBySideChanged, this, [this](bool on) {
     if (centralTabs_->currentWidget() == treesPage_) runsDock_->setVisible(!on);
   });
+  attentionPanel_ = new AttentionPanel;
+  attentionPanel_->setObjectName("attentionPanel");
+  centralTabs_->addTab(attentionPanel_, tr("Attention"));
+  centralTabs_->setTabToolTip(3, tr("The attention behind a sample or a tree path, with WAAD / FAI per token "
+                                    "(choose a sample below and press Attention)"));
+  connect(treesPage_, &TreesPage::attentionRequested, this,
+          [this](qint64 run, int iteration, const QString& problem, const QString& prompt, const QString& text) {
+            guarded(this, statusText_, [&] {
+              AttentionSample a = attentionOfRunText(*store_, run, iteration, prompt.toStdString(), text.toStdString());
+              a.problemId = problem.toStdString();
+              attentionPanel_->setSample(std::move(a));
+              showAttentionTab();
+            });
+          });
   centralTabs_->setTabToolTip(2, tr("Reasoning trees: the searches of MCTS-DPO / ReST-MCTS*, the sampled groups of "
                                     "every other algorithm as prefix trees, tree files, new searches"));
   setCentralWidget(centralTabs_);
@@ -235,6 +258,7 @@ void MainWindow::buildLayout() {
   samplesView_ = new SamplesView;
   logView_ = new LogView;
   bottomTabs_->addTab(samplesView_, tr("Samples"));
+  connect(samplesView_, &SamplesView::attentionRequested, this, [this](const SampleRow& row) { showAttention(row); });
   bottomTabs_->addTab(logView_, tr("Log"));
   auto* bottomDock = new QDockWidget(tr("What the policy writes"), this);
   bottomDock->setObjectName("bottomDock");
@@ -260,17 +284,41 @@ void MainWindow::buildLayout() {
 
 void MainWindow::showTasksTab() { centralTabs_->setCurrentWidget(taskBrowser_); }
 void MainWindow::showTreesTab() { centralTabs_->setCurrentWidget(treesPage_); }
+void MainWindow::showAttentionTab() { centralTabs_->setCurrentWidget(attentionPanel_); }
+
+bool MainWindow::showAttention(const SampleRow& row) {
+  bool ok = false;
+  guarded(this, statusText_, [&] {
+    qint64 id = row.id;
+    if (id <= 0) {
+      // A live row arrived before it was read back from the store: find it there.
+      for (const auto& s : store_->samples(selectedRun_, row.iteration, 10000))
+        if (QString::fromStdString(s.completion) == row.completion &&
+            QString::fromStdString(s.problemId) == row.problemId)
+          id = s.id;
+    }
+    if (id <= 0) throw InputError("this sample is not in the workspace (yet); try again after the iteration");
+    if (!attentionPanel_->setSample(attentionOfSample(*store_, id)))
+      throw InputError(attentionPanel_->errorString().toStdString());
+    showAttentionTab();
+    statusText_->setText(tr("Attention of sample %1").arg(id));
+    ok = true;
+  });
+  return ok;
+}
 
 void MainWindow::onCentralTabChanged(int index) {
   // The runs, configuration and samples docks belong to training: the task browser gets the
   // whole window, the trees keep only the runs (to choose whose trees), and the Training tab
   // gets its dock layout back.
   QWidget* page = centralTabs_->widget(index);
-  const bool training = page != taskBrowser_ && page != treesPage_;
+  const bool training = page != taskBrowser_ && page != treesPage_ && page != attentionPanel_;
   if (!training) {
-    if (trainingDocks_.front()->isVisible() && trainingDocks_.back()->isVisible()) trainingState_ = saveState();
+    if (trainingDocks_.front()->isVisible() && trainingDocks_[1]->isVisible()) trainingState_ = saveState();
+    // Attention keeps the runs and the samples to choose from; the trees keep the runs.
     for (auto* dock : trainingDocks_)
-      dock->setVisible(page == treesPage_ && dock == runsDock_ && !treesPage_->sideBySide());
+      dock->setVisible((page == treesPage_ && dock == runsDock_ && !treesPage_->sideBySide()) ||
+                       (page == attentionPanel_ && dock != trainingDocks_[1]));
     if (page == treesPage_) resizeDocks({runsDock_}, {300}, Qt::Horizontal);
   } else {
     for (auto* dock : trainingDocks_) dock->show();

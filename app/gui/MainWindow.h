@@ -4,7 +4,9 @@
 // log (bottom), start / pause / stop / resume in the toolbar and progress in the status bar.
 // A second central tab, "Tasks", browses the registered tasks (TaskBrowser); the training docks
 // step aside while it is shown. A third, "Trees", shows the selected run's reasoning trees
-// (TreesPage); only the runs dock stays beside it.
+// (TreesPage); only the runs dock stays beside it. A fourth, "Attention", shows the attention behind
+// a sample (the samples' Attention button or a double-click) or a tree path (AttentionPanel),
+// recomputed with the policy that drew it; the runs and samples docks stay beside it.
 // It never computes: it reads the run store and talks to the engine through EngineController.
 #include <QMainWindow>
 #include <QPointer>
@@ -30,6 +32,8 @@ class SamplesView;
 class TaskBrowser;
 class TaskBrowserController;
 class TreesPage;
+class AttentionPanel;
+struct SampleRow;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -56,8 +60,13 @@ class MainWindow : public QMainWindow {
   QTabWidget* centralTabs() const { return centralTabs_; }  // "Training" (0), "Tasks" (1), "Trees" (2)
   TaskBrowser* taskBrowser() const { return taskBrowser_; }
   TreesPage* treesPage() const { return treesPage_; }
+  AttentionPanel* attentionPanel() const { return attentionPanel_; }
+  // Recomputes and shows the attention behind a sample of the selected run; false (with the
+  // reason in the status bar) when it cannot.
+  bool showAttention(const SampleRow& sample);
   void showTasksTab();
   void showTreesTab();
+  void showAttentionTab();
 
  public slots:
   void startRun();
@@ -116,6 +125,7 @@ class MainWindow : public QMainWindow {
   TaskBrowser* taskBrowser_ = nullptr;
   TaskBrowserController* taskBrowserController_ = nullptr;
   TreesPage* treesPage_ = nullptr;
+  AttentionPanel* attentionPanel_ = nullptr;
   QDockWidget* runsDock_ = nullptr;
   QList<QDockWidget*> trainingDocks_;  // hidden while the Tasks tab is shown
   QByteArray trainingState_;           // the dock layout of the Training tab, saved on leaving it

@@ -87,12 +87,17 @@ TreesPage::TreesPage(RunStore* store, QString workspacePath, QWidget* parent)
   sideBySide_ = new QCheckBox(tr("Side by side"));
   sideBySide_->setToolTip(tr("Show the pinned tree next to the current one"));
   connect(sideBySide_, &QCheckBox::toggled, this, [this](bool on) { setSideBySide(on); });
+  auto* attention = new QPushButton(tr("Attention of the selected path"));
+  attention->setToolTip(tr("Open the attention behind the text from the root to the selected node, under the "
+                           "run's policy that drew the tree"));
+  connect(attention, &QPushButton::clicked, this, [this] { requestAttention(); });
   auto* buttons = new QGridLayout;
   buttons->addWidget(open, 0, 0);
   buttons->addWidget(save, 0, 1);
   buttons->addWidget(searchButton_, 1, 0, 1, 2);
-  buttons->addWidget(pinButton_, 2, 0);
-  buttons->addWidget(sideBySide_, 2, 1);
+  buttons->addWidget(attention, 2, 0, 1, 2);
+  buttons->addWidget(pinButton_, 3, 0);
+  buttons->addWidget(sideBySide_, 3, 1);
   column->addLayout(buttons);
 
   auto* split = new QSplitter(Qt::Horizontal);
@@ -152,6 +157,7 @@ void TreesPage::refresh() {
     list_->blockSignals(true);
     list_->setRowCount(0);
     treeIds_.clear();
+    treeIterations_.clear();
     const auto record = runId_ >= 0 ? store_->run(runId_) : std::nullopt;
     if (!record) {
       title_->setText(tr("No run selected"));
@@ -172,6 +178,7 @@ void TreesPage::refresh() {
       list_->setItem(r, 3, item(QString::number(t.nodes)));
       list_->setItem(r, 4, item(QString::fromStdString(t.label)));
       treeIds_.append(t.id);
+      treeIterations_.append(t.iteration);
     }
     list_->resizeColumnsToContents();
     // A live run keeps adding trees: stay on the one shown unless it was the newest.
@@ -193,6 +200,7 @@ void TreesPage::showListed(int index) {
   if (index < 0 || index >= treeIds_.size()) return;
   try {
     show(store_->tree(treeIds_[index]));
+    currentIteration_ = treeIterations_[index];
   } catch (const std::exception& e) {
     setStatus(QString::fromStdString(e.what()), true);
   }
@@ -215,6 +223,7 @@ void TreesPage::show(ReasoningTree tree) {
 bool TreesPage::openFile(const QString& path) {
   try {
     show(readTreeFile(path.toStdString()));
+    currentIteration_ = -1;
     list_->clearSelection();
     return true;
   } catch (const std::exception& e) {
@@ -315,6 +324,7 @@ void TreesPage::startSearch(const QString& problemId, const QString& method, int
     searchButton_->setEnabled(true);
     if (result->outcome) {
       show(std::move(result->outcome->tree));
+      currentIteration_ = -1;
       list_->clearSelection();
       setStatus(statusText() + tr(" · search took %1 s; chosen answer %2")
                                    .arg(result->outcome->seconds, 0, 'f', 2)
@@ -328,6 +338,22 @@ void TreesPage::startSearch(const QString& problemId, const QString& method, int
   setStatus(method == "samples" ? tr("Sampling %1 completions of %2…").arg(simulations).arg(problemId)
                                 : tr("Searching %1 with %2 (%3 simulations)…").arg(problemId, method).arg(simulations));
   worker_->start();
+}
+
+void TreesPage::requestAttention() {
+  if (!current_ || runId_ < 0) {
+    setStatus(tr("Select a run and one of its trees first: its policy recomputes the attention."), true);
+    return;
+  }
+  const int node = panel_->selectedNode();
+  if (node <= 0 || node >= current_->size()) {
+    setStatus(tr("Select a node below the root: its path is the text whose attention is shown."), true);
+    return;
+  }
+  // A stored tree was drawn by the policy of its iteration; a file or new search: the latest one.
+  const int iteration = currentIteration_ >= 0 ? currentIteration_ : (1 << 30);
+  emit attentionRequested(runId_, iteration, QString::fromStdString(current_->problemId),
+                          QString::fromStdString(current_->prompt), QString::fromStdString(current_->textTo(node)));
 }
 
 void TreesPage::askSearch() {

@@ -63,6 +63,10 @@ class TreesPage : public QWidget {
 
  signals:
   void searchFinished(bool ok);
+  // "Attention of the path": the text from the root to the selected node, drawn at `iteration`
+  // of run `runId` (a very large iteration: the run's latest policy).
+  void attentionRequested(qint64 runId, int iteration, const QString& problemId, const QString& prompt,
+                          const QString& completion);
   void sideBySideChanged(bool on);
 
  private:
@@ -71,11 +75,14 @@ class TreesPage : public QWidget {
   void askSearch();
   void askExport();
   void askOpen();
+  void requestAttention();
 
   RunStore* store_;
   QString workspacePath_;
   qint64 runId_ = -1;
   QList<qint64> treeIds_;
+  QList<int> treeIterations_;
+  int currentIteration_ = -1;  // iteration of the stored tree shown; -1: a file or a new search
   std::optional<ReasoningTree> current_;
   std::optional<ReasoningTree> pinned_;
   QThread* worker_ = nullptr;

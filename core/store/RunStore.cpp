@@ -822,6 +822,14 @@ std::vector<SampleRecord> RunStore::samples(std::int64_t runId, int iteration, i
   return out;
 }
 
+std::optional<SampleRecord> RunStore::sample(std::int64_t sampleId) const {
+  static const std::string byId = std::string("SELECT ") + kSampleColumns + " FROM samples WHERE id = ?1";
+  Query select(statement(byId.c_str()));
+  select->bindAll(sampleId);
+  if (!select->step()) return std::nullopt;
+  return readSample(*select);
+}
+
 std::optional<CheckpointRecord> RunStore::latestCheckpoint(std::int64_t runId) const {
   Query select(statement(
       "SELECT iteration, path, created_at FROM checkpoints WHERE run_id = ?1 "

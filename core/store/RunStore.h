@@ -134,6 +134,8 @@ class RunStore {
   std::map<std::string, std::vector<MetricPoint>> metrics(std::int64_t runId) const;
   // Samples, newest iteration first; iteration < 0 means all iterations.
   std::vector<SampleRecord> samples(std::int64_t runId, int iteration = -1, int limit = 1000) const;
+  // One sample by its id (as `thoughtbench-cli samples` lists them), of any run.
+  std::optional<SampleRecord> sample(std::int64_t sampleId) const;
   // Stored trees in iteration order (iteration < 0: all iterations), without their nodes.
   std::vector<TreeRecord> trees(std::int64_t runId, int iteration = -1) const;
   // One stored tree; InputError when the id is unknown or its data is damaged.
