@@ -1,16 +1,15 @@
 // AttentionHeatmap painting: the map image, highlights, axis labels and marks, the legend card, and
 // export of the current window to PNG or SVG with the same painter code. See AttentionHeatmap.h.
-#include <QFileInfo>
 #include <QFontMetricsF>
 #include <QLinearGradient>
 #include <QPainter>
-#include <QSvgGenerator>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 
 #include "widgets/AttentionHeatmap.h"
+#include "widgets/ImageExport.h"
 
 namespace tb {
 
@@ -302,11 +301,7 @@ bool AttentionHeatmap::exportImage(const QString& path, QString* error) const {
     return false;
   };
   if (!hasMap() || window_ == 0) return fail(tr("There is no attention map to export."));
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  const bool raster = suffix == QLatin1String("png") || suffix == QLatin1String("jpg") ||
-                      suffix == QLatin1String("jpeg") || suffix == QLatin1String("bmp");
-  if (!raster && suffix != QLatin1String("svg"))
-    return fail(tr("Cannot export to \"%1\": use a .png or .svg file name.").arg(QFileInfo(path).fileName()));
+  if (imageKindOf(path) == ImageKind::Unknown) return fail(unknownImageKindMessage(path));
 
   // The current window at up to kMaxCells cells a side, each cell a whole number of pixels.
   const AttentionBlocks blocks = attentionBlocks(map_.data(), tokenCount_, row0_, col0_, window_, kMaxCells);
@@ -321,37 +316,13 @@ bool AttentionHeatmap::exportImage(const QString& path, QString* error) const {
   const QSizeF legend = legendSize();
   const QPointF legendAt(f.map.right() - legend.width() - 8, f.map.top() + 8);
 
-  if (raster) {
-    const int dpr = static_cast<double>(w) * h * 4 <= kExportMaxPixels ? 2 : 1;
-    QImage out(w * dpr, h * dpr, QImage::Format_ARGB32_Premultiplied);
-    if (out.isNull()) return fail(tr("The image (%1 x %2 pixels) is too large to allocate.").arg(w * dpr).arg(h * dpr));
-    out.setDevicePixelRatio(dpr);
-    out.fill(Qt::white);
-    {
-      QPainter p(&out);
-      paintScene(p, f, blocks, image);
-      paintLegend(p, legendAt);
-    }
-    if (!out.save(path)) return fail(tr("Could not write %1.").arg(path));
-    return true;
-  }
-
-  QSvgGenerator svg;
-  svg.setFileName(path);
-  svg.setSize(QSize(w, h));
-  svg.setViewBox(QRect(0, 0, w, h));
-  svg.setTitle(capitalised(title_));
-  svg.setDescription(tr("Attention map exported by Thoughtbench"));
-  {
-    QPainter p;
-    if (!p.begin(&svg)) return fail(tr("Could not write %1.").arg(path));
-    paintScene(p, f, blocks, image);
-    paintLegend(p, legendAt);
-    p.end();
-  }
-  const QFileInfo written(path);
-  if (!written.exists() || written.size() == 0) return fail(tr("Could not write %1.").arg(path));
-  return true;
+  const int dpr = static_cast<double>(w) * h * 4 <= kExportMaxPixels ? 2 : 1;
+  return writePainting(path, QSize(w, h), dpr, capitalised(title_), tr("Attention map exported by Thoughtbench"),
+                       [&](QPainter& p) {
+                         paintScene(p, f, blocks, image);
+                         paintLegend(p, legendAt);
+                       },
+                       error);
 }
 
 }  // namespace tb

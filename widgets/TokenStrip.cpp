@@ -1,7 +1,7 @@
 // TokenStrip: layout, painting, selection and export of the completion text. See TokenStrip.h.
 #include "widgets/TokenStrip.h"
+#include "widgets/ImageExport.h"
 
-#include <QFileInfo>
 #include <QFontMetricsF>
 #include <QHash>
 #include <QHelpEvent>
@@ -10,7 +10,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
-#include <QSvgGenerator>
 #include <QToolTip>
 
 #include <algorithm>
@@ -408,45 +407,16 @@ bool TokenStrip::exportImage(const QString& path, QString* error) const {
     return false;
   };
   if (!hasTokens()) return fail(tr("There is no completion to export."));
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  const bool raster = suffix == QLatin1String("png") || suffix == QLatin1String("jpg") ||
-                      suffix == QLatin1String("jpeg") || suffix == QLatin1String("bmp");
-  if (!raster && suffix != QLatin1String("svg"))
-    return fail(tr("Cannot export to \"%1\": use a .png or .svg file name.").arg(QFileInfo(path).fileName()));
+  if (imageKindOf(path) == ImageKind::Unknown) return fail(unknownImageKindMessage(path));
   const QString title = (problem_.isEmpty() ? QString() : problem_ + QStringLiteral(" · ")) +
                         tr("completion, %1 tokens, with WAAD and FAI per token").arg(completionLength());
   const Layout layout = layoutFor(kExportWidth, title);
   const int w = static_cast<int>(kExportWidth), h = static_cast<int>(std::ceil(layout.height));
   const QRectF all(0, 0, w, h);
 
-  if (raster) {
-    const int dpr = 2.0 * w * 2.0 * h <= 40e6 ? 2 : 1;
-    QImage out(w * dpr, h * dpr, QImage::Format_ARGB32_Premultiplied);
-    if (out.isNull()) return fail(tr("The image (%1 x %2 pixels) is too large to allocate.").arg(w * dpr).arg(h * dpr));
-    out.setDevicePixelRatio(dpr);
-    out.fill(Qt::white);
-    {
-      QPainter p(&out);
-      paintContent(p, layout, all, title, true);
-    }
-    if (!out.save(path)) return fail(tr("Could not write %1.").arg(path));
-    return true;
-  }
-  QSvgGenerator svg;
-  svg.setFileName(path);
-  svg.setSize(QSize(w, h));
-  svg.setViewBox(QRect(0, 0, w, h));
-  svg.setTitle(title);
-  svg.setDescription(tr("Completion tokens with WAAD and FAI, exported by Thoughtbench"));
-  {
-    QPainter p;
-    if (!p.begin(&svg)) return fail(tr("Could not write %1.").arg(path));
-    paintContent(p, layout, all, title, true);
-    p.end();
-  }
-  const QFileInfo written(path);
-  if (!written.exists() || written.size() == 0) return fail(tr("Could not write %1.").arg(path));
-  return true;
+  const int dpr = 2.0 * w * 2.0 * h <= 40e6 ? 2 : 1;
+  return writePainting(path, QSize(w, h), dpr, title, tr("Completion tokens with WAAD and FAI, exported by Thoughtbench"),
+                       [&](QPainter& p) { paintContent(p, layout, all, title, true); }, error);
 }
 
 }  // namespace tb

@@ -1,17 +1,16 @@
 // TreeView painting: culled edges, nodes, labels, the legend, and export of the whole tree to
 // PNG or SVG with the same painter code. See TreeView.h.
-#include <QFileInfo>
 #include <QFontMetricsF>
 #include <QImage>
 #include <QLinearGradient>
 #include <QPainter>
 #include <QPainterPath>
-#include <QSvgGenerator>
 
 #include <algorithm>
 #include <cmath>
 
 #include "widgets/TreeView.h"
+#include "widgets/ImageExport.h"
 
 namespace tb {
 
@@ -491,11 +490,9 @@ bool TreeView::exportImage(const QString& path, QString* error) const {
     return false;
   };
   if (!hasTree() || layout_.empty()) return fail(tr("There is no tree to export."));
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  const bool raster = suffix == QLatin1String("png") || suffix == QLatin1String("jpg") ||
-                      suffix == QLatin1String("jpeg") || suffix == QLatin1String("bmp");
-  if (!raster && suffix != QLatin1String("svg"))
-    return fail(tr("Cannot export to \"%1\": use a .png or .svg file name.").arg(QFileInfo(path).fileName()));
+  const ImageKind kind = imageKindOf(path);
+  if (kind == ImageKind::Unknown) return fail(unknownImageKindMessage(path));
+  const bool raster = kind == ImageKind::Raster;
 
   const QRectF bounds = worldBounds();
   const QSizeF legend = legendSize();
@@ -515,37 +512,14 @@ bool TreeView::exportImage(const QString& path, QString* error) const {
   f.exporting = true;
   const QPointF legendAt(kMargin, h - kMargin - legend.height());
 
-  if (raster) {
-    const int dpr = static_cast<double>(w) * h * 4 <= kExportMaxPixels && 2 * std::max(w, h) <= kExportMaxSide ? 2 : 1;
-    QImage image(w * dpr, h * dpr, QImage::Format_ARGB32_Premultiplied);
-    if (image.isNull()) return fail(tr("The image (%1 x %2 pixels) is too large to allocate.").arg(w * dpr).arg(h * dpr));
-    image.setDevicePixelRatio(dpr);
-    image.fill(Qt::white);
-    {
-      QPainter p(&image);
-      paintScene(p, f);
-      paintLegend(p, legendAt);
-    }
-    if (!image.save(path)) return fail(tr("Could not write %1.").arg(path));
-    return true;
-  }
-
-  QSvgGenerator svg;
-  svg.setFileName(path);
-  svg.setSize(QSize(w, h));
-  svg.setViewBox(QRect(0, 0, w, h));
-  svg.setTitle(QString::fromStdString(tree_->label.empty() ? tree_->kind : tree_->label));
-  svg.setDescription(tr("Reasoning tree exported by Thoughtbench"));
-  {
-    QPainter p;
-    if (!p.begin(&svg)) return fail(tr("Could not write %1.").arg(path));
-    paintScene(p, f);
-    paintLegend(p, legendAt);
-    p.end();
-  }
-  const QFileInfo written(path);
-  if (!written.exists() || written.size() == 0) return fail(tr("Could not write %1.").arg(path));
-  return true;
+  const int dpr = static_cast<double>(w) * h * 4 <= kExportMaxPixels && 2 * std::max(w, h) <= kExportMaxSide ? 2 : 1;
+  return writePainting(path, QSize(w, h), dpr, QString::fromStdString(tree_->label.empty() ? tree_->kind : tree_->label),
+                       tr("Reasoning tree exported by Thoughtbench"),
+                       [&](QPainter& p) {
+                         paintScene(p, f);
+                         paintLegend(p, legendAt);
+                       },
+                       error);
 }
 
 }  // namespace tb

@@ -320,6 +320,11 @@ void MainWindow::onCentralTabChanged(int index) {
       dock->setVisible((page == treesPage_ && dock == runsDock_ && !treesPage_->sideBySide()) ||
                        (page == attentionPanel_ && dock != trainingDocks_[1]));
     if (page == treesPage_) resizeDocks({runsDock_}, {300}, Qt::Horizontal);
+    // The heatmap wants the height; the samples to choose from keep a few rows.
+    if (page == attentionPanel_) {
+      resizeDocks({runsDock_}, {300}, Qt::Horizontal);
+      resizeDocks({trainingDocks_.back()}, {200}, Qt::Vertical);
+    }
   } else {
     for (auto* dock : trainingDocks_) dock->show();
     if (!trainingState_.isEmpty()) restoreState(trainingState_);

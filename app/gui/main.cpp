@@ -1,6 +1,6 @@
 // thoughtbench: the workbench GUI.
 // Usage: thoughtbench [--db WORKSPACE.sqlite] [--tab training|tasks|trees] [--show-task NAME]
-//                    [--open-tree FILE.json]
+//                    [--open-tree FILE.json] [--attention SAMPLE_ID]
 #include <cstdio>
 
 #include <QApplication>
@@ -10,6 +10,7 @@
 
 #include "app/gui/MainWindow.h"
 #include "app/gui/TreesPage.h"
+#include "widgets/SampleRow.h"
 #include "widgets/TaskBrowser.h"
 #include "core/store/Workspace.h"
 
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   QCommandLineOption openTree("open-tree", "Open a reasoning-tree JSON file (ours or llm-reasoners') in the Trees tab.",
                               "file");
   parser.addOption(openTree);
+  QCommandLineOption attention("attention", "Open the Attention tab on a stored sample (ids: thoughtbench-cli samples RUN).",
+                               "sample");
+  parser.addOption(attention);
   parser.process(app);
   const QString startTab = parser.value(tab).toLower();
   if (startTab != "training" && startTab != "tasks" && startTab != "trees") {
@@ -45,6 +49,12 @@ int main(int argc, char** argv) {
     if (parser.isSet(showTask) && !window.taskBrowser()->selectTask(parser.value(showTask)))
       std::fprintf(stderr, "thoughtbench: no task named '%s'\n", qPrintable(parser.value(showTask)));
     if (startTab == "trees" || parser.isSet(openTree)) window.showTreesTab();
+    if (parser.isSet(attention)) {
+      tb::SampleRow row;
+      row.id = parser.value(attention).toLongLong();
+      if (!window.showAttention(row)) std::fprintf(stderr, "thoughtbench: no attention for sample '%s'\n",
+                                                   qPrintable(parser.value(attention)));
+    }
     if (parser.isSet(openTree) && !window.treesPage()->openFile(parser.value(openTree)))
       std::fprintf(stderr, "thoughtbench: %s\n", qPrintable(window.treesPage()->statusText()));
     window.show();
