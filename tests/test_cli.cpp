@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QDir>
 #include <QProcess>
 #ifdef TB_CLI_IMAGES
 #include <QImage>
@@ -85,6 +86,19 @@ class TestCli : public QObject {
     r = cli({"list", "runs", "--json", "--db", db()});
     QCOMPARE(r.code, 0);
     QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 1);
+
+    // Every metric of the run as a TensorBoard event file.
+    const QString board = dir_.filePath("board");
+    r = cli({"export", "tensorboard", "--runs", "1", "--out", board, "--db", db()});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList names = QDir(board).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QCOMPARE(names.size(), 1);
+    const QStringList files = QDir(board + "/" + names[0]).entryList({"events.out.tfevents.*"}, QDir::Files);
+    QCOMPARE(files.size(), 1);
+    QVERIFY(QFileInfo(board + "/" + names[0] + "/" + files[0]).size() > 1000);
+    r = cli({"export", "tensorboard", "--runs", "1,99", "--out", board, "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("99"), qPrintable(r.err));
   }
 
   void listsDescribeEverything() {

@@ -18,7 +18,9 @@ int benchCommand(const CliArguments& args);    // bench rollout|train-step
 int taskCommand(const CliArguments& args);     // task show|check NAME
 int searchCommand(const CliArguments& args);   // search --task T --problem ID --out F
 int treesCommand(const CliArguments& args);    // trees RUN
-int exportCommand(const CliArguments& args);   // export tree --run RUN --out F
+int exportCommand(const CliArguments& args);   // export tree|tensorboard ...
+int exportTreeCommand(const CliArguments& args);         // export tree --run RUN --out F
+int exportTensorBoardCommand(const CliArguments& args);  // export tensorboard --runs ID,ID --out DIR
 int importCommand(const CliArguments& args);   // import tree FILE
 int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
 

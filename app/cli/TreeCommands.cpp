@@ -122,9 +122,7 @@ int treesCommand(const CliArguments& args) {
   return 0;
 }
 
-int exportCommand(const CliArguments& args) {
-  const std::string what = args.positional(0, "what to export (tree)");
-  if (what != "tree") failInput("export ", what, ": expected `export tree`");
+int exportTreeCommand(const CliArguments& args) {
   args.allowOnly({"run", "iteration", "index", "tree", "out", "format", "db"});
   const auto out = args.value("out");
   if (!out) failInput("export tree needs --out FILE.json");

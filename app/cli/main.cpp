@@ -24,6 +24,7 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   trees RUN [--iteration N] [--json]           reasoning trees stored with a run
   export tree --run RUN [--iteration N] [--index K] | --tree ID  --out tree.json [--format F]
   import tree FILE [--out F --format F]        check a tree file (ours or llm-reasoners') and summarise it
+  export tensorboard --runs ID,ID,... --out DIR  every metric of the runs as TensorBoard event files
   attention --sample ID [--run RUN] [--layers 0,1] --out FILE.json|.png|.svg
                                                the attention behind a stored sample, with its token metrics
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64

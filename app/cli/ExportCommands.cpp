@@ -1,0 +1,78 @@
+// `export tree ...` (TreeCommands.cpp) and `export tensorboard --runs ID,ID,... --out DIR`: each run's
+// metric series as a TensorBoard event file in DIR/<id>-<name>/, so `tensorboard --logdir DIR`
+// shows the runs side by side (step = iteration; wall time = the run's start + the point's time).
+// Missing values (NaN) are left out, never written as 0.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "app/cli/Commands.h"
+#include "core/Error.h"
+#include "core/export/TensorBoardWriter.h"
+
+namespace tb::cli {
+
+namespace {
+
+std::vector<std::int64_t> parseRunIds(const std::string& text) {
+  std::vector<std::int64_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::logic_error&) {
+      failInput("--runs ", text, ": expected run ids separated by commas, e.g. 3,4,7");
+    }
+  }
+  if (ids.empty()) failInput("--runs: expected at least one run id");
+  return ids;
+}
+
+// A folder name from a run's id and name: letters, digits, '-', '_' and '.' kept.
+std::string folderName(const RunRecord& run) {
+  std::string name = std::to_string(run.id);
+  if (!run.name.empty()) name += "-";
+  for (char c : run.name) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  return name;
+}
+
+}  // namespace
+
+int exportCommand(const CliArguments& args) {
+  const std::string what = args.positional(0, "what to export (tree or tensorboard)");
+  if (what == "tree") return exportTreeCommand(args);
+  if (what == "tensorboard") return exportTensorBoardCommand(args);
+  failInput("export ", what, ": expected `export tree` or `export tensorboard`");
+}
+
+int exportTensorBoardCommand(const CliArguments& args) {
+  args.allowOnly({"runs", "out", "db"});
+  const auto runs = args.value("runs");
+  const auto out = args.value("out");
+  if (!runs || !out) failInput("export tensorboard needs --runs ID,ID,... and --out DIR");
+  auto store = RunStore::open(workspacePath(args));
+  std::vector<RunRecord> records;
+  for (std::int64_t id : parseRunIds(*runs)) {
+    auto r = store->run(id);
+    if (!r) failInput("no run ", id, " in workspace '", store->path(), "'");
+    records.push_back(*r);
+  }
+  for (const auto& run : records) {
+    std::vector<ScalarEvent> events;
+    const double start = run.startedAt > 0 ? run.startedAt : run.createdAt;
+    for (const auto& [name, points] : store->metrics(run.id))
+      for (const auto& p : points)
+        if (std::isfinite(p.value)) events.push_back({name, p.iteration, p.value, start + p.wallTime});
+    const std::string dir = *out + "/" + folderName(run);
+    const std::string file = writeTensorBoardEvents(dir, std::move(events), start);
+    std::printf("run %lld (%s on %s): %s\n", static_cast<long long>(run.id), run.algorithm.c_str(), run.task.c_str(),
+                file.c_str());
+  }
+  std::printf("open with: tensorboard --logdir %s\n", out->c_str());
+  return 0;
+}
+
+}  // namespace tb::cli
