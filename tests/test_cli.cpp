@@ -261,6 +261,24 @@ class TestCli : public QObject {
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["nodes"].toInt(), last["nodes"].toInt());
 
+    // A comparison report of the two runs (different algorithms), self-contained HTML.
+    const QString report = dir_.filePath("report.html");
+    r = cli({"report", "--runs", "1,2", "--out", report, "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QFile reportFile(report);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(reportFile.readAll());
+    QVERIFY(html.contains("data-metric=\"reward/mean\""));
+    QVERIFY(html.contains("id=\"summary\""));
+    QVERIFY(html.contains("mcts_dpo") && html.contains("grpo"));
+    QVERIFY(!html.contains("https://") && !html.contains("http://"));
+    r = cli({"report", "--runs", "1,99", "--out", report, "--db", ws});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("99"), qPrintable(r.err));
+    r = cli({"report", "--runs", "1,2", "--out", dir_.filePath("missing-folder/report.html"), "--db", ws});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("missing-folder"), qPrintable(r.err));
+
     // A new search with the run's checkpoint.
     const QString searchedFile = dir_.filePath("searched.json");
     r = cli({"search", "--checkpoint", "2", "--problem", problem, "--method", "beam", "--set", "search.beam_width=2",

@@ -23,6 +23,7 @@ int exportTreeCommand(const CliArguments& args);         // export tree --run RU
 int exportTensorBoardCommand(const CliArguments& args);  // export tensorboard --runs ID,ID --out DIR
 int importCommand(const CliArguments& args);   // import tree FILE
 int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
+int reportCommand(const CliArguments& args);     // report --runs ID,ID --out F
 
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     if (command == "export") return exportCommand(args);
     if (command == "import") return importCommand(args);
     if (command == "attention") return attentionCommand(args);
+    if (command == "report") return reportCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {
