@@ -2,6 +2,8 @@
 // that yields to the user's zoom/pan, and image export. See CurvePlot.h.
 #include "widgets/CurvePlot.h"
 
+#include "core/compare/SeriesStats.h"
+
 #include <qcustomplot.h>
 
 #include <QApplication>
@@ -384,21 +386,10 @@ void CurvePlot::recomputeSmooth(Series& s) {
 }
 
 QVector<double> CurvePlot::debiasedEma(const QVector<double>& ys, double alpha) {
+  // The reports' definition (core/compare/SeriesStats.h); the plot clamps alpha instead of refusing.
   if (alpha <= 0.0) return ys;
-  alpha = std::min(alpha, 0.9999);
-  QVector<double> out(ys.size());
-  double m = 0.0, alphaPow = 1.0;
-  for (int i = 0; i < ys.size(); ++i) {
-    const double y = ys[i];
-    if (!std::isfinite(y)) {
-      out[i] = y;
-      continue;
-    }
-    m = alpha * m + (1.0 - alpha) * y;
-    alphaPow *= alpha;
-    out[i] = m / (1.0 - alphaPow);
-  }
-  return out;
+  const auto smoothed = tb::debiasedEma(std::vector<double>(ys.begin(), ys.end()), std::min(alpha, 0.9999));
+  return QVector<double>(smoothed.begin(), smoothed.end());
 }
 
 void CurvePlot::setSeries(const QString& name, const QVector<double>& xs, const QVector<double>& ys) {

@@ -28,6 +28,9 @@ int reportCommand(const CliArguments& args);     // report --runs ID,ID --out F
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);
 
+// "3,4,7" -> {3, 4, 7}; InputError naming `option` for anything else or an empty list.
+std::vector<std::int64_t> parseIdList(const std::string& text, const char* option);
+
 // The workspace named by --db, or the default one.
 std::string workspacePath(const CliArguments& args);
 

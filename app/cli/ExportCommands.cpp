@@ -14,23 +14,6 @@ namespace tb::cli {
 
 namespace {
 
-std::vector<std::int64_t> parseRunIds(const std::string& text) {
-  std::vector<std::int64_t> ids;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      ids.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::logic_error&) {
-      failInput("--runs ", text, ": expected run ids separated by commas, e.g. 3,4,7");
-    }
-  }
-  if (ids.empty()) failInput("--runs: expected at least one run id");
-  return ids;
-}
-
 // A folder name from a run's id and name: letters, digits, '-', '_' and '.' kept.
 std::string folderName(const RunRecord& run) {
   std::string name = std::to_string(run.id);
@@ -40,6 +23,25 @@ std::string folderName(const RunRecord& run) {
 }
 
 }  // namespace
+
+std::vector<std::int64_t> parseIdList(const std::string& text, const char* option) {
+  std::vector<std::int64_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto first = item.find_first_not_of(" \t"), last = item.find_last_not_of(" \t");
+    item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::logic_error&) {
+      failInput(option, " ", text, ": expected run ids separated by commas, e.g. 3,4,7");
+    }
+  }
+  if (ids.empty()) failInput(option, ": expected at least one run id");
+  return ids;
+}
 
 int exportCommand(const CliArguments& args) {
   const std::string what = args.positional(0, "what to export (tree or tensorboard)");
@@ -55,7 +57,7 @@ int exportTensorBoardCommand(const CliArguments& args) {
   if (!runs || !out) failInput("export tensorboard needs --runs ID,ID,... and --out DIR");
   auto store = RunStore::open(workspacePath(args));
   std::vector<RunRecord> records;
-  for (std::int64_t id : parseRunIds(*runs)) {
+  for (std::int64_t id : parseIdList(*runs, "--runs")) {
     auto r = store->run(id);
     if (!r) failInput("no run ", id, " in workspace '", store->path(), "'");
     records.push_back(*r);

@@ -26,24 +26,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-std::vector<std::int64_t> parseReportRunIds(const std::string& text) {
-  std::vector<std::int64_t> ids;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trimmed(item);
-    try {
-      size_t used = 0;
-      ids.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::logic_error&) {
-      failInput("--runs ", text, ": expected run ids separated by commas, e.g. 3,4,7");
-    }
-  }
-  if (ids.empty()) failInput("--runs: expected at least one run id");
-  return ids;
-}
-
 std::vector<std::string> parseList(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream in(text);
@@ -60,7 +42,7 @@ int reportCommand(const CliArguments& args) {
   const auto runs = args.value("runs");
   const auto out = args.value("out");
   if (!runs || !out) failInput("report needs --runs ID,ID,... and --out FILE.html|.md|.csv|.json");
-  const std::vector<std::int64_t> ids = parseReportRunIds(*runs);
+  const std::vector<std::int64_t> ids = parseIdList(*runs, "--runs");
   std::vector<std::string> metrics;
   if (const auto m = args.value("metrics")) {
     metrics = parseList(*m);
