@@ -30,13 +30,18 @@ std::string PolicySearchSpace::completionText(const std::vector<std::string>& st
   return text;
 }
 
-std::vector<int> PolicySearchSpace::stateTokens(const std::vector<std::string>& steps) const {
-  std::vector<int> ids = tokenizer_.encodePrompt(problem_.prompt);
+std::vector<int> stateTokens(const CharTokenizer& tokenizer, const std::string& prompt,
+                             const std::vector<std::string>& steps) {
+  std::vector<int> ids = tokenizer.encodePrompt(prompt);
   for (const auto& s : steps) {
-    auto step = tokenizer_.encodeText(s + "\n");
+    auto step = tokenizer.encodeText(s + "\n");
     ids.insert(ids.end(), step.begin(), step.end());
   }
   return ids;
+}
+
+std::vector<int> PolicySearchSpace::stateTokens(const std::vector<std::string>& steps) const {
+  return tb::stateTokens(tokenizer_, problem_.prompt, steps);
 }
 
 std::vector<StepCandidate> PolicySearchSpace::expand(const std::vector<std::string>& steps, int count) {

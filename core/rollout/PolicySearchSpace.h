@@ -33,6 +33,10 @@ struct PolicySearchOptions {
   bool stepLevel = false;       // the task's isTerminal decides terminal states too
 };
 
+// <bos> + prompt, then every step followed by '\n': the tokens a policy conditions on at a state.
+std::vector<int> stateTokens(const CharTokenizer& tokenizer, const std::string& prompt,
+                             const std::vector<std::string>& steps);
+
 class PolicySearchSpace : public SearchSpace {
  public:
   // `verifiable` maps a completion to what the verifier judges (Algorithm::verifiable); `valueModel`

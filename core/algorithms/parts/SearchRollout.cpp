@@ -124,12 +124,8 @@ class SearchRollout : public RolloutStrategy {
   RolloutRow row(TrainingContext& ctx, const Problem& problem, const std::vector<std::string>& prefixSteps,
                  const std::string& text, bool final, const std::string& source) const {
     RolloutRow out;
-    out.promptIds = ctx.tokenizer.encodePrompt(problem.prompt);
-    for (const auto& s : prefixSteps) {
-      out.prefix += s + "\n";
-      auto ids = ctx.tokenizer.encodeText(s + "\n");
-      out.promptIds.insert(out.promptIds.end(), ids.begin(), ids.end());
-    }
+    out.promptIds = stateTokens(ctx.tokenizer, problem.prompt, prefixSteps);
+    for (const auto& s : prefixSteps) out.prefix += s + "\n";
     out.completion = text;
     out.completionIds = final ? ctx.tokenizer.encodeCompletion(text) : ctx.tokenizer.encodeText(text + "\n");
     out.length = static_cast<int>(out.completionIds.size());
@@ -215,10 +211,9 @@ class SearchTraces : public SearchRollout {
                   Rollout& r) override {
     const auto values = inferredValueTargets(tree);
     if (values.empty()) return false;
-    PolicySearchSpace space(ctx.policy, ctx.tokenizer, ctx.task, problem, policyOptions_, ctx.generator,
-                            &valueModel_);
     auto& targets = targets_[group];
-    for (int id = 1; id < tree.size(); ++id) targets.emplace_back(space.stateTokens(stepsTo(tree, id)), values[id]);
+    for (int id = 1; id < tree.size(); ++id)
+      targets.emplace_back(stateTokens(ctx.tokenizer, problem.prompt, stepsTo(tree, id)), values[id]);
 
     std::set<std::string> seen;
     int traces = 0;
