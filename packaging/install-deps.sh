@@ -7,7 +7,7 @@ packages="build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev libqt6sql6-sqlite libqt6svg6-dev libqcustomplot-dev
   libtorch-dev libgloo-dev libopenblas0-openmp
   libspdlog-dev libsqlite3-dev nlohmann-json3-dev
-  xvfb xauth fonts-dejavu-core"
+  xvfb xauth fonts-dejavu-core poppler-utils"
 
 missing=""
 for p in $packages; do

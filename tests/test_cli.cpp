@@ -49,6 +49,37 @@ class TestCli : public QObject {
   }
 
  private slots:
+  // The built-in experiment: its plan, and a shrunk run of it (two algorithms x two seeds, tiny
+  // model) that ends with the report; the later runs start from the first run's warm start.
+  void seedComparisonExperiment() {
+    auto r = cli({"experiment", "seed-comparison", "--dry-run"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    for (const char* name : {"grpo-s1", "dr_grpo-s2", "dapo-s3", "empg-s1", "flow_of_reasoning-s3"}) QVERIFY(r.out.contains(name));
+    QVERIFY(r.out.contains("15 runs"));
+    r = cli({"experiment", "seed-comparison", "--algorithms", "grpo,nonsense", "--dry-run"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("nonsense"), qPrintable(r.err));
+    r = cli({"experiment", "other"});
+    QCOMPARE(r.code, 2);
+
+    const QString ws = dir_.filePath("experiment.sqlite"), report = dir_.filePath("seeds.html");
+    QStringList args{"experiment", "seed-comparison", "--algorithms", "grpo,dr_grpo", "--seeds", "2", "--iterations", "2",
+                     "--out", report, "--quiet", "--db", ws};
+    for (int i = 0; i < tinyRun().size(); i += 2)
+      if (!tinyRun()[i + 1].startsWith("eval.every")) args << "--set" << tinyRun()[i + 1];
+    r = cli(args, 600000);
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("thoughtbench --compare 1,2,3,4"), qPrintable(r.out));
+    QFile html(report);
+    QVERIFY(html.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(html.readAll());
+    QVERIFY(text.contains("data-metric=\"reward/mean\"") && text.contains("id=\"summary\""));
+    r = cli({"show", "4", "--json", "--db", ws});
+    const QJsonObject config = QJsonDocument::fromJson(r.out.toUtf8()).object()["config"].toObject();
+    QVERIFY2(config["warmstart.checkpoint"].toString().endsWith("/1/reference.pt"), qPrintable(r.out));
+    QCOMPARE(config["run.seed"].toInt(), 2);
+  }
+
   void runAndReadBack() {
     auto r = cli(QStringList{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "3", "--db", db()} + tinyRun());
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
@@ -278,6 +309,14 @@ class TestCli : public QObject {
     r = cli({"report", "--runs", "1,2", "--out", dir_.filePath("missing-folder/report.html"), "--db", ws});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("missing-folder"), qPrintable(r.err));
+#ifdef TB_CLI_IMAGES
+    // The paginated PDF of the same comparison (drawn by the GUI's widgets offscreen).
+    const QString pdf = dir_.filePath("report.pdf");
+    r = cli({"report", "--runs", "1,2", "--out", pdf, "--db", ws});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QFile pdfFile(pdf);
+    QVERIFY(pdfFile.open(QIODevice::ReadOnly) && pdfFile.read(5) == "%PDF-");
+#endif
 
     // A new search with the run's checkpoint.
     const QString searchedFile = dir_.filePath("searched.json");

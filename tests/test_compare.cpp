@@ -18,6 +18,7 @@
 #include "core/Error.h"
 #include "core/compare/Comparison.h"
 #include "core/compare/HtmlReport.h"
+#include "core/compare/ProgressAxis.h"
 #include "core/compare/Reports.h"
 #include "core/compare/SeriesStats.h"
 #include "core/store/RunStore.h"
@@ -153,6 +154,43 @@ class TestCompare : public QObject {
     const double rc[] = {0.0, 0.3}, kc[] = {0.05, 0.04};
     for (int i = 0; i < 2; ++i)
       store_->recordIteration(c_, i, {{"reward/mean", rc[i]}, {"kl", kc[i]}}, {}, 10.0 * (i + 1));
+  }
+
+  // The compare view's x axes: cumulative samples / tokens after each iteration, the wall time,
+  // evaluation points at an iteration without training metrics, and the estimate for older runs.
+  void progressAxes() {
+    auto pt = [](int it, double v, double wall = 0) { return MetricPoint{it, v, wall}; };
+    std::map<std::string, std::vector<MetricPoint>> m;
+    m["rollout/samples"] = {pt(0, 64), pt(1, 64), pt(2, 32)};
+    m["rollout/tokens"] = {pt(0, 100), pt(1, 200), pt(2, 50)};
+    const std::vector<MetricPoint> reward = {pt(0, 0.1, 5), pt(1, 0.2, 9), pt(2, 0.4, 12)};
+    const std::vector<MetricPoint> eval = {pt(0, 0.5, 6), pt(3, 0.7, 20)};
+    const ProgressAxis axis(m, nlohmann::json::object());
+    QVERIFY(!axis.samplesEstimated() && !axis.tokensEstimated());
+    auto s = axis.place(reward, XAxis::Samples);
+    QCOMPARE(s.x, (std::vector<double>{64, 128, 160}));
+    QCOMPARE(s.y, (std::vector<double>{0.1, 0.2, 0.4}));
+    QCOMPARE(axis.place(reward, XAxis::Tokens).x, (std::vector<double>{100, 300, 350}));
+    QCOMPARE(axis.place(reward, XAxis::WallTime).x, (std::vector<double>{5, 9, 12}));
+    QCOMPARE(axis.place(reward, XAxis::Iteration).x, (std::vector<double>{0, 1, 2}));
+    // Iteration 3 logged no samples: the evaluation sits at the count reached before it.
+    QCOMPARE(axis.place(eval, XAxis::Samples).x, (std::vector<double>{64, 160}));
+    QVERIFY(std::isnan(axis.samplesAfter(-1)));
+
+    // A run stored before rollout/samples existed: prompts x group size per iteration, tokens from
+    // throughput x iteration time.
+    std::map<std::string, std::vector<MetricPoint>> old;
+    old["reward/mean"] = reward;
+    old["throughput/tokens_per_s"] = {pt(0, 50), pt(1, 100), pt(2, 10)};
+    old["time/iteration_s"] = {pt(0, 2), pt(1, 1), pt(2, 3)};
+    const ProgressAxis estimated(old, {{"rollout.prompts", 8}, {"rollout.group_size", 4}});
+    QVERIFY(estimated.samplesEstimated() && estimated.tokensEstimated());
+    QCOMPARE(estimated.place(reward, XAxis::Samples).x, (std::vector<double>{32, 64, 96}));
+    QCOMPARE(estimated.place(reward, XAxis::Tokens).x, (std::vector<double>{100, 200, 230}));
+    // Without counts or config the points have no place on those axes.
+    const ProgressAxis none({{"reward/mean", reward}}, nlohmann::json::object());
+    QVERIFY(none.place(reward, XAxis::Samples).x.empty());
+    QCOMPARE(none.place(reward, XAxis::WallTime).x.size(), size_t(3));
   }
 
   void emaGolden() {

@@ -1,6 +1,7 @@
 // CurvePlot: live QCustomPlot line chart with debiased-EMA smoothing, hover read-out, auto-range
 // that yields to the user's zoom/pan, and image export. See CurvePlot.h.
 #include "widgets/CurvePlot.h"
+#include "widgets/PlotStyle.h"
 
 #include "core/compare/SeriesStats.h"
 
@@ -33,11 +34,9 @@ const QColor kPalette[] = {
     QColor(0x17, 0xbe, 0xcf)};
 constexpr int kPaletteSize = int(sizeof(kPalette) / sizeof(kPalette[0]));
 
-const QColor kTextColor(0x33, 0x36, 0x3d);
-const QColor kTickColor(0x5f, 0x63, 0x6b);
-const QColor kAxisColor(0xb4, 0xb8, 0xc0);
-const QColor kGridColor(0xe9, 0xeb, 0xef);
-const QColor kHintColor(0x9a, 0x9e, 0xa8);
+const QColor& kTextColor = plotstyle::kText;
+const QColor& kTickColor = plotstyle::kTick;
+const QColor& kHintColor = plotstyle::kHint;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -217,31 +216,7 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent) {
 
 CurvePlot::~CurvePlot() = default;
 
-void CurvePlot::styleAxes() {
-  QFont tickFont = font();
-  tickFont.setPointSizeF(tickFont.pointSizeF() * 0.88);
-  QFont labelFont = font();
-  labelFont.setPointSizeF(labelFont.pointSizeF() * 0.95);
-  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) {
-    axis->setBasePen(QPen(kAxisColor, 1));
-    axis->setTickPen(QPen(kAxisColor, 1));
-    axis->setSubTickPen(Qt::NoPen);
-    axis->setTickLength(0, 4);
-    axis->setTickLabelFont(tickFont);
-    axis->setTickLabelColor(kTickColor);
-    axis->setLabelFont(labelFont);
-    axis->setLabelColor(kTickColor);
-    axis->setLabelPadding(6);
-    axis->setTickLabelPadding(4);
-    axis->grid()->setPen(QPen(kGridColor, 1));
-    axis->grid()->setZeroLinePen(QPen(QColor(0xd0, 0xd3, 0xd9), 1));
-    axis->grid()->setSubGridVisible(false);
-    axis->ticker()->setTickCount(6);
-  }
-  plot_->xAxis2->setVisible(false);
-  plot_->yAxis2->setVisible(false);
-  plot_->yAxis->setNumberFormat(QStringLiteral("gb"));
-}
+void CurvePlot::styleAxes() { stylePlotAxes(plot_, font()); }
 
 namespace {
 

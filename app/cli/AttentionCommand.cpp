@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/cli/AttentionRender.h"
+#include "app/cli/OffscreenRender.h"
 #include "app/cli/Commands.h"
 #include "core/Error.h"
 #include "core/engine/AttentionSession.h"

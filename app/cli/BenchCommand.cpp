@@ -1,14 +1,16 @@
-// `bench rollout|train-step`: one JSON line with tokens per second and the configuration measured.
+// `bench rollout|train-step|mcts|tree-layout|compare-view`: one JSON line with the figures and the
+// configuration measured (docs/PERFORMANCE.md).
 #include <cstdio>
 
 #include "app/cli/Commands.h"
+#include "app/cli/OffscreenRender.h"
 #include "core/Error.h"
 #include "core/engine/Benchmark.h"
 
 namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
-  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts or tree-layout");
+  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts, tree-layout or compare-view");
   if (what == "mcts") {
     args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
     MctsBenchOptions o;
@@ -29,6 +31,15 @@ int benchCommand(const CliArguments& args) {
     std::printf("%s\n", benchTreeLayout(nodes, args.intValue("repeats", 5)).dump().c_str());
     return 0;
   }
+  if (what == "compare-view") {
+    args.allowOnly({"runs", "points", "plots", "repeats", "width", "height"});
+    std::printf("%s\n", benchCompareView(args.intValue("runs", 100), args.intValue("points", 10000), args.intValue("plots", 4),
+                                         args.intValue("repeats", 5), args.intValue("width", 1600),
+                                         args.intValue("height", 1000))
+                            .dump()
+                            .c_str());
+    return 0;
+  }
   args.allowOnly({"vocab", "d-model", "layers", "heads", "batch", "prompt-len", "new-tokens", "threads", "repeats"});
   BenchOptions o;
   o.vocab = args.intValue("vocab", o.vocab);
@@ -46,7 +57,7 @@ int benchCommand(const CliArguments& args) {
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts or tree-layout)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts, tree-layout or compare-view)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -24,6 +24,7 @@ int exportTensorBoardCommand(const CliArguments& args);  // export tensorboard -
 int importCommand(const CliArguments& args);   // import tree FILE
 int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
 int reportCommand(const CliArguments& args);     // report --runs ID,ID --out F
+int experimentCommand(const CliArguments& args); // experiment seed-comparison ...
 
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);
@@ -33,5 +34,9 @@ std::vector<std::int64_t> parseIdList(const std::string& text, const char* optio
 
 // The workspace named by --db, or the default one.
 std::string workspacePath(const CliArguments& args);
+
+// Executes a created run in this process with one line per iteration on the terminal (none when
+// quiet); Ctrl-C cancels it cleanly. Returns the exit code: 0 finished, 130 cancelled, 1 failed.
+int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet);
 
 }  // namespace tb::cli

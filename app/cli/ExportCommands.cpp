@@ -2,7 +2,6 @@
 // metric series as a TensorBoard event file in DIR/<id>-<name>/, so `tensorboard --logdir DIR`
 // shows the runs side by side (step = iteration; wall time = the run's start + the point's time).
 // Missing values (NaN) are left out, never written as 0.
-#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -11,18 +10,6 @@
 #include "core/export/TensorBoardWriter.h"
 
 namespace tb::cli {
-
-namespace {
-
-// A folder name from a run's id and name: letters, digits, '-', '_' and '.' kept.
-std::string folderName(const RunRecord& run) {
-  std::string name = std::to_string(run.id);
-  if (!run.name.empty()) name += "-";
-  for (char c : run.name) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  return name;
-}
-
-}  // namespace
 
 std::vector<std::int64_t> parseIdList(const std::string& text, const char* option) {
   std::vector<std::int64_t> ids;
@@ -63,13 +50,7 @@ int exportTensorBoardCommand(const CliArguments& args) {
     records.push_back(*r);
   }
   for (const auto& run : records) {
-    std::vector<ScalarEvent> events;
-    const double start = run.startedAt > 0 ? run.startedAt : run.createdAt;
-    for (const auto& [name, points] : store->metrics(run.id))
-      for (const auto& p : points)
-        if (std::isfinite(p.value)) events.push_back({name, p.iteration, p.value, start + p.wallTime});
-    const std::string dir = *out + "/" + folderName(run);
-    const std::string file = writeTensorBoardEvents(dir, std::move(events), start);
+    const std::string file = writeRunTensorBoard(*store, run, *out);
     std::printf("run %lld (%s on %s): %s\n", static_cast<long long>(run.id), run.algorithm.c_str(), run.task.c_str(),
                 file.c_str());
   }

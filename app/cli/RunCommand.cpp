@@ -58,7 +58,9 @@ class TerminalListener : public RunListener {
   bool quiet_;
 };
 
-int execute(const std::string& db, std::int64_t runId, bool quiet) {
+}  // namespace
+
+int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet) {
   RunControl control;
   interrupted = false;
   std::signal(SIGINT, onSignal);
@@ -91,7 +93,6 @@ int execute(const std::string& db, std::int64_t runId, bool quiet) {
   }
 }
 
-}  // namespace
 
 std::string workspacePath(const CliArguments& args) { return args.value("db").value_or(defaultWorkspacePath()); }
 
@@ -124,7 +125,7 @@ int runCommand(const CliArguments& args) {
   store.reset();
   std::printf("run %lld: %s on %s, %lld iterations (workspace %s)\n", static_cast<long long>(runId),
               config.algorithm().c_str(), config.task().c_str(), config.getInt("run.iterations"), db.c_str());
-  return execute(db, runId, args.flag("quiet"));
+  return executeOnTerminal(db, runId, args.flag("quiet"));
 }
 
 int resumeCommand(const CliArguments& args) {
@@ -149,7 +150,7 @@ int resumeCommand(const CliArguments& args) {
     std::printf("resuming run %lld from %s\n", static_cast<long long>(runId),
                 ckpt ? ("the checkpoint of iteration " + std::to_string(ckpt->iteration)).c_str() : "the start (no checkpoint)");
   }
-  return execute(db, runId, args.flag("quiet"));
+  return executeOnTerminal(db, runId, args.flag("quiet"));
 }
 
 }  // namespace tb::cli

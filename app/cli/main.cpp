@@ -27,10 +27,15 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   export tensorboard --runs ID,ID,... --out DIR  every metric of the runs as TensorBoard event files
   attention --sample ID [--run RUN] [--layers 0,1] --out FILE.json|.png|.svg
                                                the attention behind a stored sample, with its token metrics
+  report --runs ID,ID,... --out FILE.html|.pdf|.md|.csv|.json [--metrics a,b] [--group-by KEY] [--title T]
+                                               compare runs across algorithms and seeds (docs/REPORTS.md)
+  experiment seed-comparison [--task game24] [--algorithms grpo,dr_grpo,...] [--seeds 3] [--iterations 24]
+             [--set key=value]... [--out FILE.html] [--dry-run]   the built-in experiment, ending with its report (~15 min)
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
   bench tree-layout [--nodes 10000 --repeats 5]
+  bench compare-view [--runs 100 --points 10000 --plots 4 --repeats 5]   redraw time of the compare view
 
 Default workspace: $THOUGHTBENCH_WORKSPACE or ~/.local/share/thoughtbench/workspace.sqlite (--db overrides).
 Parameters: `thoughtbench-cli list params` shows every key with its default, range and help.
@@ -46,7 +51,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   try {
-    CliArguments args(argc, argv, 2, {"json", "csv", "quiet"});
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run"});
     if (command == "run") return runCommand(args);
     if (command == "resume") return resumeCommand(args);
     if (command == "list") return listCommand(args);
@@ -61,6 +66,7 @@ int main(int argc, char** argv) {
     if (command == "import") return importCommand(args);
     if (command == "attention") return attentionCommand(args);
     if (command == "report") return reportCommand(args);
+    if (command == "experiment") return experimentCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {

@@ -10,6 +10,7 @@
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QSettings>
@@ -24,6 +25,8 @@
 #include "app/gui/FormFields.h"
 #include "app/gui/RunsTableModel.h"
 #include "app/gui/TaskBrowserController.h"
+#include "app/gui/ComparePage.h"
+#include "app/gui/ExperimentRunner.h"
 #include "app/gui/TreesPage.h"
 #include "core/engine/AttentionSession.h"
 #include "widgets/AttentionPanel.h"
@@ -135,6 +138,30 @@ void MainWindow::buildActions() {
     });
   });
 
+  // Built-in experiments and the comparison of runs.
+  auto* experiments = menuBar()->addMenu(tr("&Experiments"));
+  seedComparisonAction_ = experiments->addAction(
+      tr("Seed comparison: GRPO, Dr. GRPO, DAPO, EMPG, FoR x 3 seeds (about 15 min)…"), this, [this] {
+        guarded(this, statusText_, [&] {
+          SeedComparisonOptions options;
+          options.task = taskCombo_->currentData().toString().toStdString();
+          ExperimentPlan plan = seedComparisonPlan(options);
+          QStringList names;
+          for (const auto& run : plan.runs) names << QString::fromStdString(run.getString("run.name"));
+          const auto answer = QMessageBox::question(
+              this, tr("Seed comparison"),
+              tr("Run %1 (%2 runs: %3)?\n\nThe runs are tagged \"%4\"; at the end the Compare tab shows them grouped "
+                 "by algorithm and the report (HTML and PDF) is written next to the runs' folders.")
+                  .arg(QString::fromStdString(plan.description)).arg(plan.runs.size()).arg(names.join(", "))
+                  .arg(QString::fromStdString(plan.tag)));
+          QString error;
+          if (answer == QMessageBox::Yes && !startExperiment(std::move(plan), &error))
+            QMessageBox::warning(this, tr("Cannot start the experiment"), error);
+        });
+      });
+  seedComparisonAction_->setToolTip(tr("The built-in experiment of docs/REPORTS.md on the selected task"));
+  experiments->addAction(tr("Compare runs"), this, [this] { showCompareTab(); });
+
   connect(taskCombo_, &QComboBox::currentIndexChanged, this, [this] { rebuildForm(); });
   connect(algorithmCombo_, &QComboBox::currentIndexChanged, this, [this] { rebuildForm(); });
 }
@@ -191,6 +218,22 @@ void MainWindow::buildLayout() {
   centralTabs_->addTab(attentionPanel_, tr("Attention"));
   centralTabs_->setTabToolTip(3, tr("The attention behind a sample or a tree path, with WAAD / FAI per token "
                                     "(choose a sample below and press Attention)"));
+  comparePage_ = new ComparePage(store_.get());
+  experimentRunner_ = new ExperimentRunner(controller_, store_.get(), this);
+  connect(experimentRunner_, &ExperimentRunner::runStarted, this, [this](int index, int total, qint64 runId) {
+    reloadRuns();
+    selectRun(runId);
+    statusText_->setText(tr("Experiment: run %1 of %2 (run %3) started").arg(index).arg(total).arg(runId));
+  });
+  connect(experimentRunner_, &ExperimentRunner::finished, this,
+          [this](bool, const QList<qint64>& runs, const QStringList&, const QString& message) {
+            reloadRuns();
+            if (!runs.isEmpty()) showCompareTab(runs);
+            statusText_->setText(message);
+          });
+  comparePage_->setObjectName("comparePage");
+  centralTabs_->addTab(comparePage_, tr("Compare"));
+  centralTabs_->setTabToolTip(4, tr("Compare runs across algorithms and seeds; export the comparison as a report"));
   connect(treesPage_, &TreesPage::attentionRequested, this,
           [this](qint64 run, int iteration, const QString& problem, const QString& prompt, const QString& text) {
             guarded(this, statusText_, [&] {
@@ -286,6 +329,33 @@ void MainWindow::showTasksTab() { centralTabs_->setCurrentWidget(taskBrowser_); 
 void MainWindow::showTreesTab() { centralTabs_->setCurrentWidget(treesPage_); }
 void MainWindow::showAttentionTab() { centralTabs_->setCurrentWidget(attentionPanel_); }
 
+bool MainWindow::startExperiment(ExperimentPlan plan, QString* error) {
+  QString why;
+  const QString description = QString::fromStdString(plan.description);
+  if (!experimentRunner_->start(std::move(plan), &why)) {
+    statusText_->setText(why);
+    if (error) *error = why;
+    return false;
+  }
+  statusText_->setText(tr("Experiment started: %1").arg(description));
+  return true;
+}
+
+void MainWindow::showCompareTab(const QList<qint64>& runs) {
+  comparePage_->reloadRuns();
+  if (!runs.isEmpty()) {
+    comparePage_->setSelectedRuns(runs);
+  } else if (comparePage_->selectedRuns().isEmpty()) {
+    // A first look: the runs of the selected run's experiment, else of its task (at most 20).
+    QList<qint64> ids;
+    if (auto run = selectedRun_ > 0 ? store_->run(selectedRun_) : std::nullopt)
+      for (const auto& r : store_->runs())
+        if (ids.size() < 20 && r.task == run->task && r.experiment == run->experiment) ids << r.id;
+    comparePage_->setSelectedRuns(ids);
+  }
+  centralTabs_->setCurrentWidget(comparePage_);
+}
+
 bool MainWindow::showAttention(const SampleRow& row) {
   bool ok = false;
   guarded(this, statusText_, [&] {
@@ -312,7 +382,7 @@ void MainWindow::onCentralTabChanged(int index) {
   // whole window, the trees keep only the runs (to choose whose trees), and the Training tab
   // gets its dock layout back.
   QWidget* page = centralTabs_->widget(index);
-  const bool training = page != taskBrowser_ && page != treesPage_ && page != attentionPanel_;
+  const bool training = page != taskBrowser_ && page != treesPage_ && page != attentionPanel_ && page != comparePage_;
   if (!training) {
     if (trainingDocks_.front()->isVisible() && trainingDocks_[1]->isVisible()) trainingState_ = saveState();
     // Attention keeps the runs and the samples to choose from; the trees keep the runs.
@@ -560,6 +630,7 @@ void MainWindow::onIteration(const MetricUpdate& update) {
       progress_->setValue(update.iteration + 1);
       progress_->setFormat(tr("run %1: iteration %v/%m").arg(update.runId));
     }
+    comparePage_->runUpdated(update.runId);
     if (update.runId != selectedRun_) return;
     for (const auto& [name, value] : update.metrics) appendMetric(name, update.iteration, value);
     if (!update.samples.isEmpty()) {

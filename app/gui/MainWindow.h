@@ -7,12 +7,15 @@
 // (TreesPage); only the runs dock stays beside it. A fourth, "Attention", shows the attention behind
 // a sample (the samples' Attention button or a double-click) or a tree path (AttentionPanel),
 // recomputed with the policy that drew it; the runs and samples docks stay beside it.
+// A fifth, "Compare", compares runs across algorithms and seeds and exports reports (ComparePage);
+// it brings its own run picker, so every dock steps aside.
 // It never computes: it reads the run store and talks to the engine through EngineController.
 #include <QMainWindow>
 #include <QPointer>
 #include <memory>
 
 #include "app/gui/EngineController.h"
+#include "core/engine/Experiment.h"
 
 class QAction;
 class QComboBox;
@@ -32,6 +35,8 @@ class SamplesView;
 class TaskBrowser;
 class TaskBrowserController;
 class TreesPage;
+class ComparePage;
+class ExperimentRunner;
 class AttentionPanel;
 struct SampleRow;
 
@@ -67,6 +72,15 @@ class MainWindow : public QMainWindow {
   void showTasksTab();
   void showTreesTab();
   void showAttentionTab();
+  // The Compare tab with these runs ticked (none: keeps its selection, or on first use the runs of
+  // the selected run's experiment and task).
+  void showCompareTab(const QList<qint64>& runs = {});
+  ComparePage* comparePage() const { return comparePage_; }
+  // Starts a built-in experiment (the Experiments menu does, after asking); false with the reason
+  // in `error` and the status bar when it cannot start.
+  bool startExperiment(ExperimentPlan plan, QString* error = nullptr);
+  ExperimentRunner* experimentRunner() const { return experimentRunner_; }
+  QAction* seedComparisonAction() const { return seedComparisonAction_; }
 
  public slots:
   void startRun();
@@ -125,6 +139,9 @@ class MainWindow : public QMainWindow {
   TaskBrowser* taskBrowser_ = nullptr;
   TaskBrowserController* taskBrowserController_ = nullptr;
   TreesPage* treesPage_ = nullptr;
+  ComparePage* comparePage_ = nullptr;
+  ExperimentRunner* experimentRunner_ = nullptr;
+  QAction* seedComparisonAction_ = nullptr;
   AttentionPanel* attentionPanel_ = nullptr;
   QDockWidget* runsDock_ = nullptr;
   QList<QDockWidget*> trainingDocks_;  // hidden while the Tasks tab is shown

@@ -310,9 +310,12 @@ void TrainingSession::iterate(int iteration) {
   // Reward and accuracy describe the policy's own samples: demonstrations (SPIN), hinted
   // (Scaf-GRPO), replayed (FoR), reference (offline DPO) and mixture (Nash-MD) rows are left out.
   std::vector<double> rewards;
-  int correct = 0, tokensGenerated = 0;
+  int correct = 0, tokensGenerated = 0, samplesGenerated = 0;
   auto count = [&](const RolloutRow& row) {
-    if (row.source != "demonstration" && row.source != "replay") tokensGenerated += row.length;
+    if (row.source != "demonstration" && row.source != "replay") {
+      tokensGenerated += row.length;
+      ++samplesGenerated;
+    }
     // A search's chosen answer is what the policy answers with search (MCTS-DPO, ReST-MCTS*).
     if (row.source != "policy" && row.source != "search") return;
     rewards.push_back(row.verdict.reward);
@@ -439,6 +442,8 @@ void TrainingSession::iterate(int iteration) {
       {"grad_norm", updates ? gradNormSum / updates : 0.0},
       {"lr", lr},
       {"throughput/tokens_per_s", tokensGenerated / std::max(1e-9, tEnd - t0)},
+      {"rollout/samples", static_cast<double>(samplesGenerated)},
+      {"rollout/tokens", static_cast<double>(tokensGenerated)},
       {"time/rollout_s", tRollout - t0},
       {"time/update_s", tEnd - tRollout},
       {"time/iteration_s", tEnd - t0},

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -125,6 +127,20 @@ std::string writeTensorBoardEvents(const std::string& directory, std::vector<Sca
     failInput("cannot write '", path, "'");
   }
   return path;
+}
+
+std::string writeRunTensorBoard(const RunStore& store, const RunRecord& run, const std::string& directory) {
+  // The folder: the run's id and name, letters, digits, '-', '_' and '.' kept.
+  std::string folder = std::to_string(run.id);
+  if (!run.name.empty()) folder += "-";
+  for (char c : run.name)
+    folder += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  std::vector<ScalarEvent> events;
+  const double start = run.startedAt > 0 ? run.startedAt : run.createdAt;
+  for (const auto& [name, points] : store.metrics(run.id))
+    for (const auto& p : points)
+      if (std::isfinite(p.value)) events.push_back({name, p.iteration, p.value, start + p.wallTime});
+  return writeTensorBoardEvents(directory + "/" + folder, std::move(events), start);
 }
 
 }  // namespace tb

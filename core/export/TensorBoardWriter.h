@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/store/RunStore.h"
+
 namespace tb {
 
 // CRC-32C (Castagnoli), as TFRecord uses it; crc32c("123456789") = 0xe3069283.
@@ -35,5 +37,10 @@ std::string scalarEvent(const ScalarEvent& scalar);
 // (the name TensorBoard looks for) and returns its path. Writes to a temporary name first and
 // renames, so a failure leaves no partial file; InputError names the folder on failure.
 std::string writeTensorBoardEvents(const std::string& directory, std::vector<ScalarEvent> events, double createdAt);
+
+// Writes one run's metric series (all of them; NaN points left out) to
+// DIR/<id>-<name>/events.out.tfevents...: step = iteration, wall time = the run's start + the point's
+// time. Returns the file written; InputError as writeTensorBoardEvents.
+std::string writeRunTensorBoard(const RunStore& store, const RunRecord& run, const std::string& directory);
 
 }  // namespace tb
