@@ -24,6 +24,10 @@ namespace tb {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Antialiased lines are the bulk of a redraw (bench compare-view): above this many curves a plot
+// draws thin aliased lines without the faint raw ones; above this many points, aliased lines.
+constexpr int kAntialiasedCurves = 24;
+constexpr qsizetype kAntialiasedPoints = 20000;
 
 QString formatNumber(double v) {
   if (!std::isfinite(v)) return QStringLiteral("—");
@@ -131,6 +135,16 @@ void CompareChart::rebuild() {
     plot->setBackground(QBrush(Qt::white));
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot->setNoAntialiasingOnDrag(true);
+    plot->setAutoAddPlottableToLegend(false);  // the page has its own legend; hundreds of items cost time
+    int visibleCurves = 0;
+    qsizetype visiblePoints = 0;
+    for (const CompareCurve& c : data.curves)
+      if (!hidden_.contains(c.key)) {
+        ++visibleCurves;
+        visiblePoints += c.x.size();
+      }
+    const bool crowded = visibleCurves > kAntialiasedCurves;
+    if (crowded || visiblePoints > kAntialiasedPoints) plot->setNotAntialiasedElements(QCP::aePlottables);
     plot->axisRect()->setRangeDrag(Qt::Horizontal | Qt::Vertical);
     plot->axisRect()->setRangeZoom(Qt::Horizontal);
     plot->layer(QStringLiteral("overlay"))->setMode(QCPLayer::lmBuffered);
@@ -157,12 +171,13 @@ void CompareChart::rebuild() {
         high->setBrush(fill);
         high->setChannelFillGraph(low);
       }
-      if (c.raw.size() == c.x.size() && !c.raw.isEmpty()) {
+      // A crowded plot leaves out the faint raw lines (noise under noise) and draws thin lines.
+      if (!crowded && c.raw.size() == c.x.size() && !c.raw.isEmpty()) {
         QColor faint = c.colour;
         faint.setAlpha(60);
         addLine(plot, c.x, forAxis(c.raw, logY_), QPen(faint, 1));
       }
-      addLine(plot, c.x, forAxis(c.y, logY_), QPen(c.colour, 1.8));
+      addLine(plot, c.x, forAxis(c.y, logY_), QPen(c.colour, crowded ? 1.0 : 1.8));
     }
 
     auto* line = new QCPItemStraightLine(plot);

@@ -15,6 +15,8 @@
 #include "widgets/AttentionPanel.h"
 #include "widgets/CompareChart.h"
 #include "widgets/PdfReport.h"
+
+#include <qcustomplot.h>
 #endif
 
 namespace tb::cli {
@@ -114,10 +116,12 @@ nlohmann::json benchCompareView(int runs, int points, int plots, int repeats, in
   timer.restart();
   chart.showCrosshair(x);
   const double crosshairMs = double(timer.nsecsElapsed()) / 1e6;
+  int graphs = 0;
+  for (int i = 0; i < chart.plotCount(); ++i) graphs += chart.plotAt(i)->graphCount();
   return {{"runs", runs},
           {"points", points},
           {"plots", plots},
-          {"curves_drawn", runs * plots * 2},
+          {"lines_drawn", graphs},
           {"width", width},
           {"height", height},
           {"set_ms", setMs},
