@@ -273,6 +273,7 @@ class TestCompareView : public QObject {
     t->sortItems(4, Qt::AscendingOrder);
     for (int row = 1; row < t->rowCount(); ++row)
       QVERIFY(t->item(row - 1, 4)->data(Qt::UserRole).toDouble() <= t->item(row, 4)->data(Qt::UserRole).toDouble());
+    QCOMPARE(p->comparison()->run(g1_)->tokens, 300.0);  // the counted rollout/tokens, 3 x 100
     QTableWidget* d = p->configDiffTable();
     QStringList keys;
     for (int row = 0; row < d->rowCount(); ++row) keys << d->item(row, 0)->text();

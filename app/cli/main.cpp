@@ -29,7 +29,7 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
                                                the attention behind a stored sample, with its token metrics
   report --runs ID,ID,... --out FILE.html|.pdf|.md|.csv|.json [--metrics a,b] [--group-by KEY] [--title T]
                                                compare runs across algorithms and seeds (docs/REPORTS.md)
-  experiment seed-comparison [--task game24] [--algorithms grpo,dr_grpo,...] [--seeds 3] [--iterations 24]
+  experiment seed-comparison [--task game24] [--algorithms grpo,dr_grpo,...] [--seeds 3] [--iterations 16]
              [--set key=value]... [--out FILE.html] [--dry-run]   the built-in experiment, ending with its report (~15 min)
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]

@@ -144,9 +144,14 @@ RunComparison buildComparison(const RunStore& store, const std::vector<std::int6
       r.summary[m] = summary;
       r.series[m] = std::move(s);
     }
-    const auto tps = series.find("throughput/tokens_per_s");
-    const auto its = series.find("time/iteration_s");
-    if (tps != series.end() && its != series.end()) {
+    // Tokens: the counted rollout/tokens when the run logged them, else throughput x time.
+    if (const auto counted = series.find("rollout/tokens"); counted != series.end() && !counted->second.empty()) {
+      double tokens = 0;
+      for (const auto& p : counted->second)
+        if (std::isfinite(p.value)) tokens += p.value;
+      r.tokens = tokens;
+    } else if (const auto tps = series.find("throughput/tokens_per_s"), its = series.find("time/iteration_s");
+               tps != series.end() && its != series.end()) {
       std::map<int, double> seconds;
       for (const auto& p : its->second) seconds[p.iteration] = p.value;
       double tokens = 0;

@@ -11,8 +11,10 @@
 //   group     final = mean of its runs' finals; spread = sample std of those finals (blank with
 //             fewer than 2 runs); best = best point of the group's mean curve among the x covered
 //             by all of its runs that have the metric (all points when they never overlap)
-//   tokens    sum over iterations of throughput/tokens_per_s * time/iteration_s (both present),
-//             blank when the run has neither; group: mean over its runs that have it
+//   tokens    sum of the run's rollout/tokens (completion tokens generated per iteration); for runs
+//             stored before that metric, sum over iterations of throughput/tokens_per_s *
+//             time/iteration_s (both present); blank when the run has neither; group: mean over
+//             its runs that have it
 //   time      the run's largest wall time (seconds since it started) over all its metric points;
 //             group: mean over its runs
 // Missing values are NaN (shown blank), never 0.

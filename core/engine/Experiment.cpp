@@ -33,8 +33,7 @@ ExperimentPlan seedComparisonPlan(const SeedComparisonOptions& options) {
       config.set("run.iterations", options.iterations);
       config.set("eval.every", evalEvery);
       config.set("eval.problems", 30);
-      config.set("warmstart.steps", 400);
-      if (algorithm == "flow_of_reasoning") config.set("rollout.prompts", 2);
+      if (algorithm == "flow_of_reasoning") config.set("rollout.prompts", 1);
       for (const auto& assignment : options.overrides) config.applyOverride(assignment);
       config.validate();  // InputError when the algorithm cannot run on the task
       plan.runs.push_back(std::move(config));

@@ -433,13 +433,19 @@ void TrainingSession::iterate(int iteration) {
     metrics.emplace_back("reward/std", rewards.size() > 1 ? std::sqrt(var / (rewards.size() - 1)) : 0.0);
     metrics.emplace_back("accuracy", accuracy);
   }
+  // An iteration whose filters left no rows (DAPO's dynamic sampling on a policy that solves
+  // nothing) has no entropy, length or loss: those points are missing, not 0.
+  if (N > 0) {
+    metrics.emplace_back("entropy", entropy);
+    metrics.emplace_back("length/mean", lengthSum / N);
+  }
+  if (updates > 0) {
+    metrics.emplace_back("loss/total", lossSum / updates);
+    metrics.emplace_back("grad_norm", gradNormSum / updates);
+  }
   metrics.insert(metrics.end(), {
-      {"entropy", entropy},
-      {"length/mean", N > 0 ? lengthSum / N : 0.0},
       {"groups/zero_std_frac", rollout.zeroStdFirstRound},
       {"groups/dropped", static_cast<double>(rollout.groupsDropped)},
-      {"loss/total", updates ? lossSum / updates : 0.0},
-      {"grad_norm", updates ? gradNormSum / updates : 0.0},
       {"lr", lr},
       {"throughput/tokens_per_s", tokensGenerated / std::max(1e-9, tEnd - t0)},
       {"rollout/samples", static_cast<double>(samplesGenerated)},
@@ -448,8 +454,10 @@ void TrainingSession::iterate(int iteration) {
       {"time/update_s", tEnd - tRollout},
       {"time/iteration_s", tEnd - t0},
   });
-  if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
-  for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / std::max(1, updates));
+  if (updates > 0) {
+    if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
+    for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / updates);
+  }
   // Parts may report a name more than once (a curriculum asked again by dynamic sampling): the mean.
   std::map<std::string, std::pair<double, int>> partMetrics;
   for (const auto& [name, value] : ctx.metrics) {
