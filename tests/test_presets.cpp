@@ -7,6 +7,8 @@
 
 #include <QtTest>
 
+#include <algorithm>
+
 #include <cmath>
 #include <map>
 #include <set>
@@ -116,10 +118,26 @@ class TestPresets : public QObject {
                                                       store->run(id)->message.c_str())));
       const auto metrics = store->metrics(id);
       const auto loss = metrics.find("loss/total");
-      QVERIFY2(loss != metrics.end() && loss->second.size() == 3, info->name.c_str());
-      for (const auto& p : loss->second) QVERIFY2(std::isfinite(p.value), info->name.c_str());
+      // An iteration whose filters left nothing to train on stores no loss (missing, not 0), so a
+      // preset may have fewer than 3 loss points, but it must train at least once, unless its own
+      // metrics show there was nothing to train on in any iteration: every group dropped (ReST's
+      // success filter on a tiny policy that never solves) or no step preference found (MCTS-DPO,
+      // whose pairs are tested in test_search).
+      auto allIterations = [&](const char* name, auto predicate) {
+        return metrics.count(name) && metrics.at(name).size() == 3 &&
+               std::all_of(metrics.at(name).begin(), metrics.at(name).end(), predicate);
+      };
+      const bool nothingToTrain =
+          allIterations("search/pairs", [](const MetricPoint& p) { return p.value == 0; }) ||
+          allIterations("groups/dropped", [](const MetricPoint& p) { return p.value == 2; });  // rollout.prompts = 2
+      if (!nothingToTrain) {
+        QVERIFY2(loss != metrics.end() && !loss->second.empty() && loss->second.size() <= 3, info->name.c_str());
+        for (const auto& p : loss->second) QVERIFY2(std::isfinite(p.value), info->name.c_str());
+      } else {
+        QVERIFY2(loss == metrics.end(), qPrintable(QString("%1 trained on nothing but logged a loss").arg(info->name.c_str())));
+      }
       auto expected = kExpected.count(info->name) ? kExpected.at(info->name) : std::vector<std::string>{};
-      expected.push_back("grad_norm");
+      if (!nothingToTrain) expected.push_back("grad_norm");
       for (const auto& name : expected) {
         QVERIFY2(metrics.count(name), qPrintable(QString("%1 does not log %2").arg(info->name.c_str(), name.c_str())));
         for (const auto& p : metrics.at(name))

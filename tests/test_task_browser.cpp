@@ -261,11 +261,12 @@ class TestTaskBrowser : public QObject {
     QTemporaryDir dir;
     MainWindow w(dir.filePath("workspace.sqlite"));
     QVERIFY(w.taskBrowser() != nullptr);
-    QCOMPARE(w.centralTabs()->count(), 4);
+    QCOMPARE(w.centralTabs()->count(), 5);
     QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Training"));
     QCOMPARE(w.centralTabs()->tabText(1), QStringLiteral("Tasks"));
     QCOMPARE(w.centralTabs()->tabText(2), QStringLiteral("Trees"));
     QCOMPARE(w.centralTabs()->tabText(3), QStringLiteral("Attention"));
+    QCOMPARE(w.centralTabs()->tabText(4), QStringLiteral("Compare"));
     QCOMPARE(w.centralTabs()->currentIndex(), 0);
     w.show();
     QVERIFY(w.taskBrowser()->currentTask().isEmpty());  // hidden tab: nothing loaded yet

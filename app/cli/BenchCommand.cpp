@@ -1,4 +1,4 @@
-// `bench rollout|train-step|mcts|tree-layout|compare-view`: one JSON line with the figures and the
+// `bench rollout|train-step|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
 // configuration measured (docs/PERFORMANCE.md).
 #include <cstdio>
 
@@ -6,11 +6,15 @@
 #include "app/cli/OffscreenRender.h"
 #include "core/Error.h"
 #include "core/engine/Benchmark.h"
+#include "kernels/TokenScoresBench.h"
+
+#include <cmath>
+#include <torch/torch.h>
 
 namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
-  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts, tree-layout or compare-view");
+  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts, tree-layout, compare-view or logprobs");
   if (what == "mcts") {
     args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
     MctsBenchOptions o;
@@ -29,6 +33,25 @@ int benchCommand(const CliArguments& args) {
     const int nodes = args.intValue("nodes", 10000);
     if (nodes < 1) failInput("bench tree-layout: --nodes must be >= 1");
     std::printf("%s\n", benchTreeLayout(nodes, args.intValue("repeats", 5)).dump().c_str());
+    return 0;
+  }
+  if (what == "logprobs") {
+    // Fused log-softmax + gather + entropy against the plain composition (kernels/FusedTokenScores.h).
+    args.allowOnly({"rows", "vocab", "repeats", "threads", "forward-only", "fused-only"});
+    const int rows = args.intValue("rows", 1024), vocab = args.intValue("vocab", 151936);
+    const int repeats = args.intValue("repeats", 3), threads = args.intValue("threads", 0);
+    if (rows < 1 || vocab < 1 || repeats < 1) failInput("bench logprobs: --rows, --vocab and --repeats must be >= 1");
+    if (threads > 0) torch::set_num_threads(threads);
+    const bool backward = !args.flag("forward-only");
+    const LogProbBench b = benchTokenScores(rows, vocab, repeats, backward, !args.flag("fused-only"));
+    auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json out = {{"rows", rows}, {"vocab", vocab}, {"backward", backward}, {"threads", torch::get_num_threads()},
+                          {"fused_ms", number(b.fusedMs)}, {"reference_ms", number(b.referenceMs)},
+                          {"fused_peak_bytes", number(b.fusedPeakBytes)},
+                          {"reference_peak_bytes", number(b.referencePeakBytes)},
+                          {"peak_ratio", number(b.fusedPeakBytes / b.referencePeakBytes)},
+                          {"speedup", number(b.referenceMs / b.fusedMs)}, {"max_abs_diff", number(b.maxAbsDiff)}};
+    std::printf("%s\n", out.dump().c_str());
     return 0;
   }
   if (what == "compare-view") {
@@ -57,7 +80,7 @@ int benchCommand(const CliArguments& args) {
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts, tree-layout or compare-view)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts, tree-layout, compare-view or logprobs)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

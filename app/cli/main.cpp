@@ -36,6 +36,8 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
   bench tree-layout [--nodes 10000 --repeats 5]
   bench compare-view [--runs 100 --points 10000 --plots 4 --repeats 5]   redraw time of the compare view
+  bench logprobs [--rows 1024 --vocab 151936 --repeats 3 --threads N] [--forward-only] [--fused-only]
+                                               fused log-probs/entropies against the plain composition
 
 Default workspace: $THOUGHTBENCH_WORKSPACE or ~/.local/share/thoughtbench/workspace.sqlite (--db overrides).
 Parameters: `thoughtbench-cli list params` shows every key with its default, range and help.
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   try {
-    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run"});
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only"});
     if (command == "run") return runCommand(args);
     if (command == "resume") return resumeCommand(args);
     if (command == "list") return listCommand(args);

@@ -1,6 +1,8 @@
 // Sampler: KV-cached batched generation and completion scoring.
 #include "core/rollout/Sampler.h"
 
+#include "kernels/FusedTokenScores.h"
+
 #include "core/Error.h"
 
 namespace tb {
@@ -144,12 +146,14 @@ TokenScores scoreCompletions(GptPolicy& policy, const RolloutBatch& batch, doubl
   auto logits = policy->forward(batch.tokens, batch.valid);
   // Logits at position t predict token t+1: completion token j is predicted at P-1+j.
   auto predicting = logits.narrow(1, P - 1, L) / temperature;
-  auto logp = torch::log_softmax(predicting, -1);
   auto targets = batch.tokens.narrow(1, P, L);
+  // One pass over the vocabulary for all three scores, p recomputed in backward
+  // (kernels/FusedTokenScores.h): no [B, L, V] log-softmax or probability tensor is kept.
+  const FusedScores fused = fusedTokenScores(predicting, targets);
   TokenScores scores;
-  scores.logprobs = logp.gather(2, targets.unsqueeze(2)).squeeze(2) * batch.completionMask;
-  scores.entropies = -(logp.exp() * logp).sum(-1) * batch.completionMask;
-  scores.meanLogSoftmax = logp.mean(-1) * batch.completionMask;
+  scores.logprobs = fused.logprobs * batch.completionMask;
+  scores.entropies = fused.entropies * batch.completionMask;
+  scores.meanLogSoftmax = fused.meanLogSoftmax * batch.completionMask;
   return scores;
 }
 
