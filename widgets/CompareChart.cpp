@@ -95,6 +95,7 @@ void CompareChart::setXLabel(const QString& label) {
   xLabel_ = label;
   for (auto* plot : widgets_) {
     plot->xAxis->setLabel(label);
+    setIntegerTicks(plot->xAxis, label == QLatin1String("iteration"));
     plot->replot(QCustomPlot::rpQueuedReplot);
   }
 }
@@ -150,6 +151,7 @@ void CompareChart::rebuild() {
     plot->layer(QStringLiteral("overlay"))->setMode(QCPLayer::lmBuffered);
     stylePlotAxes(plot, font());
     plot->xAxis->setLabel(xLabel_);
+    setIntegerTicks(plot->xAxis, xLabel_ == QLatin1String("iteration"));
     if (logY_) {
       plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
       plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));

@@ -218,25 +218,8 @@ CurvePlot::~CurvePlot() = default;
 
 void CurvePlot::styleAxes() { stylePlotAxes(plot_, font()); }
 
-namespace {
-
-// The default readable tick steps, rounded up to whole numbers.
-class IntegerTicker : public QCPAxisTicker {
- protected:
-  double getTickStep(const QCPRange& range) override {
-    return std::max(1.0, std::ceil(QCPAxisTicker::getTickStep(range)));
-  }
-};
-
-}  // namespace
-
 void CurvePlot::setIntegerX(bool integer) {
-  QSharedPointer<QCPAxisTicker> ticker = integer ? QSharedPointer<QCPAxisTicker>(new IntegerTicker)
-                                                 : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker);
-  ticker->setTickCount(6);
-  plot_->xAxis->setTicker(ticker);
-  plot_->xAxis->setNumberFormat(integer ? QStringLiteral("f") : QStringLiteral("gb"));
-  plot_->xAxis->setNumberPrecision(integer ? 0 : 6);
+  setIntegerTicks(plot_->xAxis, integer);
   scheduleReplot();
 }
 

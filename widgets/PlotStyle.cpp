@@ -2,7 +2,31 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace tb {
+
+namespace {
+
+// The default readable tick steps, rounded up to whole numbers.
+class IntegerTicker : public QCPAxisTicker {
+ protected:
+  double getTickStep(const QCPRange& range) override {
+    return std::max(1.0, std::ceil(QCPAxisTicker::getTickStep(range)));
+  }
+};
+
+}  // namespace
+
+void setIntegerTicks(QCPAxis* axis, bool integer) {
+  QSharedPointer<QCPAxisTicker> ticker = integer ? QSharedPointer<QCPAxisTicker>(new IntegerTicker)
+                                                 : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker);
+  ticker->setTickCount(6);
+  axis->setTicker(ticker);
+  axis->setNumberFormat(integer ? QStringLiteral("f") : QStringLiteral("gb"));
+  axis->setNumberPrecision(integer ? 0 : 6);
+}
 
 void stylePlotAxes(QCustomPlot* plot, const QFont& base) {
   QFont tickFont = base;

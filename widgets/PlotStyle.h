@@ -4,6 +4,7 @@
 #include <QColor>
 #include <QFont>
 
+class QCPAxis;
 class QCustomPlot;
 
 namespace tb {
@@ -19,5 +20,8 @@ inline const QColor kHint(0x9a, 0x9e, 0xa8);
 // Light axes with 6 ticks, no sub-ticks, a faint grid, tick labels a little smaller than `base`;
 // only the bottom and left axes shown.
 void stylePlotAxes(QCustomPlot* plot, const QFont& base);
+
+// Ticks only at whole numbers (iterations: never a 2.5), or back to the default readable steps.
+void setIntegerTicks(QCPAxis* axis, bool integer);
 
 }  // namespace tb

@@ -133,7 +133,8 @@ void ComparePage::buildUi() {
   runTable_->setHorizontalHeaderLabels({tr("id"), tr("name"), tr("algorithm"), tr("task"), tr("status"), tr("tag")});
   applyListTableStyle(runTable_);
   runTable_->setSelectionMode(QAbstractItemView::NoSelection);
-  runTable_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+  runTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  runTable_->horizontalHeader()->setStretchLastSection(true);
   runTable_->setSortingEnabled(true);
   auto* selectAll = new QPushButton(tr("Select all matching"));
   auto* clear = new QPushButton(tr("Clear"));
@@ -368,7 +369,6 @@ void ComparePage::reloadRuns() {
     }
   }
   runTable_->setSortingEnabled(true);
-  runTable_->resizeColumnToContents(0);
   updating_ = false;
   applyFilters();
   // Runs that are gone leave the selection; finished runs' data stays cached.
