@@ -1,6 +1,8 @@
 // Fused kernels against their plain references (kernels/): fusedTokenScores forward and backward
 // against the log_softmax / gather / entropy composition computed in double, a finite-difference
-// check in double, a hand-computed golden row, and the memory / speed bench on a tiny size.
+// check in double, a hand-computed golden row, and the memory / speed bench on a tiny size;
+// decodeAttention against referenceDecodeAttention (random shapes and padding, a golden, ignored
+// positions, an all-invalid row, bad input) and its speed bench on a tiny size.
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "kernels/CpuAllocationMeter.h"
+#include "kernels/DecodeAttention.h"
 #include "kernels/FusedTokenScores.h"
 #include "kernels/TokenScoresBench.h"
 
@@ -61,6 +64,44 @@ torch::Tensor randomTargets(const std::vector<int64_t>& shape, torch::Generator&
 // The shapes the tests run: N = 1, V = 1, V below / at / above the chunk of 4096, leading [B, L].
 const std::vector<std::vector<int64_t>> kShapes{
     {1, 1}, {4, 1}, {1, 7}, {5, 33}, {3, 4096}, {3, 4097}, {2, 10000}, {2, 3, 50}, {2, 2, 5000}};
+
+// One decode step's inputs for decodeAttention: q [B,H,1,Dh], cache keys/values [B,H,C,Dh],
+// valid [B,C] with row b left-padded by a random 0..length-1 positions, the last position
+// (length-1) valid, positions >= length random (they must be ignored); with `holes` also random
+// invalid positions inside the prefix.
+struct DecodeCase {
+  torch::Tensor q, keys, values, valid;
+  int64_t length = 1;
+};
+
+int64_t randomInt(int64_t lo, int64_t hi, torch::Generator& gen) {  // uniform in [lo, hi]
+  return torch::randint(lo, hi + 1, {1}, gen, torch::kLong).item<int64_t>();
+}
+
+DecodeCase randomDecodeCase(int64_t B, int64_t H, int64_t Dh, int64_t C, int64_t length, bool holes,
+                            torch::Generator& gen) {
+  DecodeCase c;
+  c.length = length;
+  c.q = torch::randn({B, H, 1, Dh}, gen, torch::kFloat);
+  c.keys = torch::randn({B, H, C, Dh}, gen, torch::kFloat);
+  c.values = torch::randn({B, H, C, Dh}, gen, torch::kFloat);
+  const auto pos = torch::arange(C, torch::kLong).unsqueeze(0);
+  const auto pads = torch::randint(length, {B, 1}, gen, torch::kLong);
+  auto valid = (pos >= pads) & (pos < length);
+  if (holes) valid = valid & (torch::rand({B, C}, gen) < 0.7);
+  valid = valid | ((pos >= length) & (torch::rand({B, C}, gen) < 0.5)) | (pos == length - 1);
+  c.valid = valid;
+  return c;
+}
+
+bool throwsC10(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error&) {
+    return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -285,6 +326,181 @@ class TestKernels : public QObject {
     const auto alone = benchTokenScores(rows, vocab, /*repeats=*/1, /*backward=*/true,
                                         /*withReference=*/false);
     QVERIFY(std::isfinite(alone.fusedMs) && std::isnan(alone.referenceMs));
+  }
+
+  // ---- decodeAttention (kernels/DecodeAttention.h) ----
+
+  void decodeMatchesReferenceRandomShapes() {
+    torch::NoGradGuard noGrad;
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/21);
+    double worst64 = 0, worst32 = 0;
+    for (int trial = 0; trial < 80; ++trial) {
+      const int64_t B = randomInt(1, 8, gen), H = randomInt(1, 8, gen), Dh = randomInt(8, 64, gen);
+      // Edge cases first: C = 1, length = 1, length = C; then random.
+      const int64_t C = trial == 0 ? 1 : randomInt(1, 200, gen);
+      const int64_t length = trial == 1 ? 1 : trial == 2 ? C : randomInt(1, C, gen);
+      const bool holes = trial % 3 == 2;
+      auto c = randomDecodeCase(B, H, Dh, C, length, holes, gen);
+      if (trial % 4 == 1) c.valid = c.valid.to(torch::kByte);
+      torch::Tensor q = c.q;
+      if (trial % 5 == 3) q = c.q.squeeze(2);  // [B,H,Dh]
+      if (trial % 5 == 4) {                    // a strided slice, as the model's qkv permute gives
+        const auto qkv = torch::randn({B, 1, 3, H, Dh}, gen, torch::kFloat).permute({2, 0, 3, 1, 4});
+        q = qkv[0];  // not contiguous unless B = H = 1
+      }
+      const auto fused = decodeAttention(q, c.keys, c.values, c.valid, length);
+      const auto ref64 = referenceDecodeAttention(q.to(torch::kDouble), c.keys.to(torch::kDouble),
+                                                  c.values.to(torch::kDouble), c.valid, length);
+      const auto ref32 = referenceDecodeAttention(q, c.keys, c.values, c.valid, length);
+      QCOMPARE(fused.sizes().vec(), q.sizes().vec());
+      QCOMPARE(fused.scalar_type(), torch::kFloat);
+      QVERIFY(allFinite(fused));
+      const double err64 = elementRelErr(fused, ref64), err32 = elementRelErr(fused, ref32);
+      worst64 = std::max(worst64, err64);
+      worst32 = std::max(worst32, err32);
+      QVERIFY2(err64 <= kTol && err32 <= kTol,
+               qPrintable(QStringLiteral("B %1 H %2 Dh %3 C %4 length %5: rel err %6 (double ref) "
+                                         "%7 (float ref)")
+                              .arg(B).arg(H).arg(Dh).arg(C).arg(length).arg(err64).arg(err32)));
+    }
+    qInfo("80 random shapes: worst rel err %.3g (double reference), %.3g (float reference)",
+          worst64, worst32);
+  }
+
+  void decodeGoldenTwoKeys() {
+    torch::NoGradGuard noGrad;
+    // Dh = 2, scale 1/sqrt(2), q = [sqrt(2) ln 3, 0], length 3. Position 0: k = [0, 0],
+    // v = [4, 0]; position 1: invalid, a huge key; position 2 (the new token): k = [1, 0],
+    // v = [0, 8]; position 3: beyond length (marked valid, must be ignored).
+    // Scores 0 and ln 3 -> weights 1/4 and 3/4 -> out = [1, 6].
+    const double s2 = std::sqrt(2.0), l3 = std::log(3.0);
+    auto keys = torch::tensor({0.0, 0.0, 100.0, 0.0, 1.0, 0.0, 50.0, 0.0}, torch::kFloat).view({1, 1, 4, 2});
+    const auto values =
+        torch::tensor({4.0, 0.0, 1e3, 1e3, 0.0, 8.0, -1e3, 1e3}, torch::kFloat).view({1, 1, 4, 2});
+    const auto q = torch::tensor({s2 * l3, 0.0}, torch::kFloat).view({1, 1, 1, 2});
+    const auto valid = torch::tensor({true, false, true, true}, torch::kBool).view({1, 4});
+    const auto out = decodeAttention(q, keys, values, valid, /*length=*/3);
+    QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{1, 1, 1, 2}));
+    QVERIFY(std::abs(out[0][0][0][0].item<double>() - 1.0) <= 1e-6);
+    QVERIFY(std::abs(out[0][0][0][1].item<double>() - 6.0) <= 1e-6);
+    // Equal scores (k2 = k0): weights 1/2 each -> out = [2, 4].
+    keys[0][0][2] = torch::tensor({0.0f, 0.0f});
+    const auto equal = decodeAttention(q, keys, values, valid, 3);
+    QVERIFY(std::abs(equal[0][0][0][0].item<double>() - 2.0) <= 1e-6);
+    QVERIFY(std::abs(equal[0][0][0][1].item<double>() - 4.0) <= 1e-6);
+    // Only the new token valid: weight 1, out = its value row exactly.
+    const auto alone = torch::tensor({false, false, true, false}, torch::kBool).view({1, 4});
+    QVERIFY(torch::equal(decodeAttention(q, keys, values, alone, 3).view({2}),
+                         torch::tensor({0.0f, 8.0f})));
+  }
+
+  void decodeIgnoresInvalidPositions() {
+    torch::NoGradGuard noGrad;
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/22);
+    const auto c = randomDecodeCase(4, 3, 16, 50, 37, /*holes=*/true, gen);
+    const auto base = decodeAttention(c.q, c.keys, c.values, c.valid, c.length);
+    // Overwrite keys and values at every invalid position inside the prefix with huge values,
+    // then with inf / NaN: the fused result does not change by a bit.
+    const auto invalid = c.valid.narrow(1, 0, c.length).logical_not().view({4, 1, c.length, 1});
+    QVERIFY(invalid.any().item<bool>());
+    for (double fill : {1e4, std::numeric_limits<double>::infinity(), std::nan("")}) {
+      auto k = c.keys.clone(), v = c.values.clone();
+      k.narrow(2, 0, c.length).masked_fill_(invalid, fill);
+      v.narrow(2, 0, c.length).masked_fill_(invalid, -fill);
+      QVERIFY(torch::equal(decodeAttention(c.q, k, v, c.valid, c.length), base));
+      if (std::isfinite(fill))  // the reference agrees (it multiplies masked NaNs by 0: NaN)
+        QVERIFY(elementRelErr(base, referenceDecodeAttention(c.q, k, v, c.valid, c.length)) <= kTol);
+    }
+  }
+
+  void decodeIgnoresPositionsBeyondLength() {
+    torch::NoGradGuard noGrad;
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/23);
+    const auto c = randomDecodeCase(3, 2, 24, 60, 20, /*holes=*/false, gen);
+    const auto base = decodeAttention(c.q, c.keys, c.values, c.valid, c.length);
+    auto k = c.keys.clone(), v = c.values.clone(), valid = c.valid.clone();
+    k.narrow(2, c.length, 60 - c.length).fill_(std::nan(""));
+    v.narrow(2, c.length, 60 - c.length).fill_(1e30);
+    valid.narrow(1, c.length, 60 - c.length).fill_(true);
+    QVERIFY(torch::equal(decodeAttention(c.q, k, v, valid, c.length), base));
+    // A valid mask only `length` wide gives the same result.
+    QVERIFY(torch::equal(decodeAttention(c.q, c.keys, c.values,
+                                         c.valid.narrow(1, 0, c.length).contiguous(), c.length),
+                         base));
+  }
+
+  void decodeFullyInvalidRowIsZero() {
+    torch::NoGradGuard noGrad;
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/24);
+    auto c = randomDecodeCase(3, 4, 8, 12, 10, /*holes=*/false, gen);
+    c.valid[1].fill_(false);
+    const auto out = decodeAttention(c.q, c.keys, c.values, c.valid, c.length);
+    QVERIFY(allFinite(out));
+    QVERIFY(torch::equal(out[1], torch::zeros({4, 1, 8})));
+    QVERIFY(out[0].abs().sum().item<double>() > 0);
+    const auto ref = referenceDecodeAttention(c.q, c.keys, c.values, c.valid, c.length);
+    QVERIFY(allFinite(ref));
+    QVERIFY(elementRelErr(out, ref) <= kTol);
+  }
+
+  void decodeFallsBackForDouble() {
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(/*seed_in=*/25);
+    const auto c = randomDecodeCase(2, 2, 8, 10, 9, /*holes=*/true, gen);
+    const auto q = c.q.to(torch::kDouble), k = c.keys.to(torch::kDouble), v = c.values.to(torch::kDouble);
+    const auto out = decodeAttention(q, k, v, c.valid, c.length);  // grad mode on: no input requires grad
+    QCOMPARE(out.scalar_type(), torch::kDouble);
+    QVERIFY(torch::equal(out, referenceDecodeAttention(q, k, v, c.valid, c.length)));
+    QVERIFY(elementRelErr(decodeAttention(c.q, c.keys, c.values, c.valid, c.length), out) <= kTol);
+  }
+
+  void decodeRejectsBadInput() {
+    const auto q = torch::zeros({2, 3, 1, 4}), kv = torch::zeros({2, 3, 6, 4});
+    const auto valid = torch::ones({2, 6}, torch::kBool);
+    QVERIFY(!throwsC10([&] { decodeAttention(q, kv, kv, valid, 6); }));
+    QVERIFY(!throwsC10([&] { decodeAttention(q.view({2, 3, 4}), kv, kv, valid, 1); }));
+    QVERIFY(throwsC10([&] { decodeAttention(q.view({2, 12}), kv, kv, valid, 6); }));                 // q rank
+    QVERIFY(throwsC10([&] { decodeAttention(torch::zeros({2, 3, 2, 4}), kv, kv, valid, 6); }));      // T = 2
+    QVERIFY(throwsC10([&] { decodeAttention(q, torch::zeros({2, 3, 24}), kv, valid, 6); }));         // keys rank
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, torch::zeros({2, 3, 5, 4}), valid, 5); }));       // values shape
+    QVERIFY(throwsC10([&] { decodeAttention(torch::zeros({2, 3, 1, 5}), kv, kv, valid, 6); }));      // Dh
+    QVERIFY(throwsC10([&] { decodeAttention(torch::zeros({1, 3, 1, 4}), kv, kv, valid, 6); }));      // B
+    QVERIFY(throwsC10([&] { decodeAttention(torch::zeros({2, 2, 1, 4}), kv, kv, valid, 6); }));      // H
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, valid, 0); }));                               // length
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, valid, 7); }));
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, torch::ones({2, 5}, torch::kBool), 6); }));   // valid short
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, torch::ones({3, 6}, torch::kBool), 6); }));   // valid B
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, torch::ones({2, 1, 6}, torch::kBool), 6); })); // valid rank
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv, kv, torch::ones({2, 6}), 6); }));                 // valid float
+    QVERIFY(throwsC10([&] { decodeAttention(q.to(torch::kDouble), kv, kv, valid, 6); }));            // dtypes
+    QVERIFY(throwsC10([&] { decodeAttention(q.to(torch::kLong), kv.to(torch::kLong), kv.to(torch::kLong), valid, 6); }));
+    QVERIFY(throwsC10([&] { decodeAttention(torch::zeros({2, 3, 1, 4}).requires_grad_(true), kv, kv, valid, 6); }));
+    QVERIFY(throwsC10([&] { decodeAttention(q, kv.clone().requires_grad_(true), kv, valid, 6); }));
+    QVERIFY(throwsC10([&] { referenceDecodeAttention(q, kv, kv, valid, 7); }));
+  }
+
+  void decodeBenchOnTinySize() {
+    const auto b = benchDecodeAttention(/*batch=*/2, /*heads=*/2, /*headDim=*/8, /*length=*/5, /*repeats=*/3);
+    qInfo("decode attention 2x2x8, length 5: fused %.2f us, reference %.2f us, max |diff| %.3g",
+          b.fusedUs, b.referenceUs, b.maxAbsDiff);
+    for (double v : {b.fusedUs, b.referenceUs, b.maxAbsDiff}) QVERIFY(std::isfinite(v) && v >= 0);
+    QVERIFY(b.maxAbsDiff <= 1e-5);
+  }
+
+  // The rollout benchmark's configuration (d_model 256, 8 heads, 64 rows, 16 prompt + 48 new
+  // tokens): lengths 40 and 64. Only with TB_KERNEL_BENCH=1 (timings, not a check).
+  void decodeBenchReferenceConfiguration() {
+    if (qEnvironmentVariableIntValue("TB_KERNEL_BENCH") != 1) QSKIP("set TB_KERNEL_BENCH=1 to run");
+    for (int threads : {1, at::get_num_threads()}) {
+      const int saved = at::get_num_threads();
+      at::set_num_threads(threads);
+      for (int length : {40, 64}) {
+        const auto b = benchDecodeAttention(64, 8, 32, length, /*repeats=*/2000);
+        qInfo("threads %d, 64 x 8 heads x 32, length %d: fused %.2f us, reference %.2f us "
+              "(%.1fx), max |diff| %.3g",
+              threads, length, b.fusedUs, b.referenceUs, b.referenceUs / b.fusedUs, b.maxAbsDiff);
+      }
+      at::set_num_threads(saved);
+    }
   }
 };
 

@@ -1,6 +1,8 @@
 // GptPolicy: pre-LN decoder with learned positions and a KV cache for incremental decoding.
 #include "core/model/GptPolicy.h"
 
+#include "kernels/DecodeAttention.h"
+
 #include <cmath>
 
 #include "core/Error.h"
@@ -30,6 +32,15 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
     const int start = cache->length;
     cache->keys[layer].narrow(2, start, T).copy_(k);
     cache->values[layer].narrow(2, start, T).copy_(v);
+    // One new token per row while sampling: the fused decode-step attention over the cache
+    // (kernels/DecodeAttention.h) instead of ~5 small operators. It attends to the valid cached
+    // positions only, so a row whose new token is padding (a finished row, whose output the
+    // sampler discards) does not attend to itself as the masked path below would.
+    if (T == 1 && !weightsOut && !torch::GradMode::is_enabled() && x.device().is_cpu() &&
+        x.scalar_type() == torch::kFloat) {
+      auto y = decodeAttention(q, cache->keys[layer], cache->values[layer], cache->valid, start + 1);
+      return proj_->forward(y.transpose(1, 2).reshape({B, T, D}));
+    }
     k = cache->keys[layer].narrow(2, 0, start + T);
     v = cache->values[layer].narrow(2, 0, start + T);
   }
