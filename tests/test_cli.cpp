@@ -9,6 +9,13 @@
 #include <QJsonObject>
 #include <QDir>
 #include <QProcess>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/hf/HfModelConfig.h"
+#include "core/hf/Safetensors.h"
 #ifdef TB_CLI_IMAGES
 #include <QImage>
 #endif
@@ -78,6 +85,43 @@ class TestCli : public QObject {
     const QJsonObject config = QJsonDocument::fromJson(r.out.toUtf8()).object()["config"].toObject();
     QVERIFY2(config["warmstart.checkpoint"].toString().endsWith("/1/reference.pt"), qPrintable(r.out));
     QCOMPARE(config["run.seed"].toInt(), 2);
+  }
+
+  // `model info` on a tiny Llama checkpoint in the Hugging Face layout, and its refusals.
+  void modelInfo() {
+    namespace fs = std::filesystem;
+    const std::string folder = dir_.filePath("hf-llama").toStdString();
+    fs::create_directories(folder);
+    const nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 8},
+                                   {"intermediate_size", 16}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
+                                   {"num_key_value_heads", 1}, {"vocab_size", 10}, {"tie_word_embeddings", true}};
+    std::ofstream(folder + "/config.json") << config.dump();
+    std::vector<tb::SafetensorToWrite> tensors;
+    for (const auto& [name, shape] : tb::expectedHfTensors(tb::parseHfModelConfig(config, "test"))) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      tensors.push_back({name, shape, std::vector<float>(size_t(n), 1.0f), "BF16"});
+    }
+    tb::writeSafetensors(folder + "/model.safetensors", tensors);
+    auto r = cli({"model", "info", "--model", QString::fromStdString(folder), "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(info["architecture"].toString(), QString("LlamaForCausalLM"));
+    QCOMPARE(info["parameters"].toInt(), 80 + 2 * 592 + 8);  // tied: no lm_head
+    QCOMPARE(info["dtypes"].toObject()["BF16"].toInt(), 2 * 9 + 2);
+    r = cli({"model", "info", "--model", QString::fromStdString(folder)});
+    QVERIFY2(r.code == 0 && r.out.contains("every tensor the architecture needs is present"), qPrintable(r.out + r.err));
+    tensors.pop_back();  // some tensor gone
+    tb::writeSafetensors(folder + "/model.safetensors", tensors);
+    r = cli({"model", "info", "--model", QString::fromStdString(folder)});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("lacks tensor"), qPrintable(r.err));
+    r = cli({"model", "info", "--model", dir_.filePath("no-such-model")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("no-such-model"), qPrintable(r.err));
+    r = cli({"model", "logits", "--model", QString::fromStdString(folder)});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("not built yet"));
   }
 
   void runAndReadBack() {

@@ -1,15 +1,19 @@
-// Hugging Face safetensors checkpoints (core/hf/Safetensors): half-precision conversions against
+// Hugging Face checkpoints (core/hf): config.json of Llama / Qwen2 with the tensors they need and
+// hand-counted parameters, checkpoint checks naming the missing or misshapen tensor, and
+// safetensors files (core/hf/Safetensors): half-precision conversions against
 // known bit patterns, write / read round trips in F32, BF16 and F16, a hand-assembled file laid
 // out byte by byte as the format specifies, sharded checkpoints through
 // model.safetensors.index.json, and refusals of corrupt headers, naming the file and the tensor.
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/Error.h"
+#include "core/hf/HfModelConfig.h"
 #include "core/hf/Safetensors.h"
 
 using namespace tb;
@@ -161,6 +165,75 @@ class TestSafetensors : public QObject {
     QVERIFY(refusal([&] { SafetensorsCheckpoint x(single); }).find("neither model.safetensors") != std::string::npos);
     writeSafetensors(single + "/model.safetensors", {{"w", {1}, {9}, "F16"}});
     QCOMPARE(SafetensorsCheckpoint(single).readFloats("w"), (std::vector<float>{9}));
+  }
+
+  void hfConfigAndChecks() {
+    nlohmann::json llama = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", 8},
+                            {"intermediate_size", 16}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
+                            {"num_key_value_heads", 1}, {"vocab_size", 10}, {"rms_norm_eps", 1e-5},
+                            {"rope_theta", 500000.0}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"},
+                            {"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}}};
+    const HfModelConfig c = parseHfModelConfig(llama, "config");
+    QCOMPARE(c.headDim(), 4);
+    QVERIFY(!c.attentionBias && !c.tieWordEmbeddings);
+    QCOMPARE(c.ropeScaling["factor"].get<double>(), 8.0);
+    // By hand: embed 80 + 2 x (8 + 64 + 32 + 32 + 64 + 8 + 3 x 128) + norm 8 + lm_head 80.
+    QCOMPARE(hfParameterCount(c), int64_t(80 + 2 * 592 + 8 + 80));
+    QCOMPARE(expectedHfTensors(c).at("model.layers.1.self_attn.k_proj.weight"), (std::vector<int64_t>{4, 8}));
+    nlohmann::json qwen = llama;
+    qwen["architectures"] = {"Qwen2ForCausalLM"};
+    qwen["tie_word_embeddings"] = true;
+    const HfModelConfig q = parseHfModelConfig(qwen, "config");
+    QVERIFY(q.attentionBias && q.tieWordEmbeddings);
+    QCOMPARE(hfParameterCount(q), int64_t(80 + 2 * (592 + 8 + 4 + 4) + 8));  // q/k/v biases, no lm_head
+    QVERIFY(!expectedHfTensors(q).count("lm_head.weight"));
+
+    auto refusedWith = [&](nlohmann::json j, const std::string& needle) {
+      const std::string message = refusal([&] { parseHfModelConfig(j, "'cfg/config.json'"); });
+      QVERIFY2(message.find(needle) != std::string::npos && message.find("cfg/config.json") != std::string::npos,
+               (needle + " not in: " + message).c_str());
+    };
+    nlohmann::json bad = llama;
+    bad["architectures"] = {"GPT2LMHeadModel"};
+    refusedWith(bad, "'GPT2LMHeadModel' is not supported");
+    bad = llama;
+    bad.erase("hidden_size");
+    refusedWith(bad, "missing field 'hidden_size'");
+    bad = llama;
+    bad["num_attention_heads"] = 3;
+    refusedWith(bad, "does not divide hidden_size");
+    bad = llama;
+    bad["vocab_size"] = -4;
+    refusedWith(bad, "'vocab_size' must be a positive integer");
+
+    // A checkpoint folder with every tensor, then one missing and one misshapen.
+    namespace fs = std::filesystem;
+    const std::string folder = path("llama");
+    fs::create_directories(folder);
+    std::vector<SafetensorToWrite> tensors;
+    for (const auto& [name, shape] : expectedHfTensors(c)) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      tensors.push_back({name, shape, std::vector<float>(size_t(n), 0.5f), "BF16"});
+    }
+    tensors.push_back({"model.layers.0.self_attn.rotary_emb.inv_freq", {2}, {1, 0.5f}, "F32"});
+    writeSafetensors(folder + "/model.safetensors", tensors);
+    const SafetensorsCheckpoint ok(folder);
+    QCOMPARE(checkHfCheckpoint(c, ok, folder), (std::vector<std::string>{"model.layers.0.self_attn.rotary_emb.inv_freq"}));
+    auto without = tensors;
+    without.erase(std::remove_if(without.begin(), without.end(),
+                                 [](const SafetensorToWrite& t) { return t.name == "model.layers.1.mlp.up_proj.weight"; }),
+                  without.end());
+    writeSafetensors(folder + "/model.safetensors", without);
+    QVERIFY(refusal([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); })
+                .find("lacks tensor 'model.layers.1.mlp.up_proj.weight'") != std::string::npos);
+    auto misshapen = tensors;
+    for (auto& t : misshapen)
+      if (t.name == "model.norm.weight") t = {t.name, {4, 2}, t.values, "F32"};
+    writeSafetensors(folder + "/model.safetensors", misshapen);
+    const std::string message = refusal([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); });
+    QVERIFY2(message.find("'model.norm.weight' has shape [4, 2], config.json implies [8]") != std::string::npos,
+             message.c_str());
   }
 };
 

@@ -25,6 +25,7 @@ int importCommand(const CliArguments& args);   // import tree FILE
 int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
 int reportCommand(const CliArguments& args);     // report --runs ID,ID --out F
 int experimentCommand(const CliArguments& args); // experiment seed-comparison ...
+int modelCommand(const CliArguments& args);      // model info --model DIR
 
 // A run's record as the JSON that `show` and `list runs` print (with its config).
 nlohmann::json runRecordJson(const RunRecord& run);

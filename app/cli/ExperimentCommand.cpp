@@ -87,9 +87,13 @@ int experimentCommand(const CliArguments& args) {
     std::printf("no PDF: %s\n", e.what());
   }
   std::string list;
-  for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
-  std::printf("runs %s%s; compare them in the workbench: thoughtbench --compare %s\n", list.c_str(),
-              failed ? (" (" + std::to_string(failed) + " failed)").c_str() : "", list.c_str());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) list += ',';
+    list += std::to_string(ids[i]);
+  }
+  const std::string failures = failed ? " (" + std::to_string(failed) + " failed)" : std::string();
+  std::printf("runs %s%s; compare them in the workbench: thoughtbench --compare %s\n", list.c_str(), failures.c_str(),
+              list.c_str());
   return failed ? 1 : 0;
 }
 

@@ -31,6 +31,8 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
                                                compare runs across algorithms and seeds (docs/REPORTS.md)
   experiment seed-comparison [--task game24] [--algorithms grpo,dr_grpo,...] [--seeds 3] [--iterations 16]
              [--set key=value]... [--out FILE.html] [--dry-run]   the built-in experiment, ending with its report (~15 min)
+  model info --model DIR [--json]              check a Hugging Face checkpoint folder (Llama / Qwen2):
+                                               configuration, parameters, every tensor present with its shape
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
     if (command == "attention") return attentionCommand(args);
     if (command == "report") return reportCommand(args);
     if (command == "experiment") return experimentCommand(args);
+    if (command == "model") return modelCommand(args);
     std::fprintf(stderr, "thoughtbench-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const tb::InputError& e) {
