@@ -5,7 +5,6 @@
 // by the others. Ctrl-C stops the current run (stored as cancelled) and the experiment; a failed
 // run is noted and the rest go on. `--dry-run` prints the plan only.
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 
 #include "app/cli/Commands.h"
@@ -73,10 +72,9 @@ int experimentCommand(const CliArguments& args) {
   auto store = RunStore::open(db);
   const RunComparison comparison = buildComparison(*store, ids, plan.metrics, plan.groupBy);
   // By default next to the runs' folders: <workspace>.runs/seed-comparison-<first run>.html.
-  const std::string out = args.value("out").value_or(
-      (std::filesystem::path(store->runDirectory(ids.front())).parent_path() /
-       (plan.name + "-" + std::to_string(ids.front()) + ".html")).string());
-  const std::string title = "Seed comparison: " + plan.description;
+  const std::string out =
+      args.value("out").value_or(experimentReportBase(store->runDirectory(ids.front()), plan, ids.front()) + ".html");
+  const std::string title = experimentReportTitle(plan);
   for (const auto& file : writeReport(comparison, out, title)) std::printf("wrote %s\n", file.c_str());
   const auto dot = out.rfind('.');
   const std::string pdf = (dot == std::string::npos ? out : out.substr(0, dot)) + ".pdf";

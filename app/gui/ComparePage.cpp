@@ -596,8 +596,13 @@ void ComparePage::rebuildComparison() {
     std::vector<std::string> names;
     for (const QString& m : chosen) names.push_back(m.toStdString());
     const QString key = groupBy();
+    // The series come from this page's cache (read once per run), not from SQLite again.
+    auto cached = [this](std::int64_t id) {
+      const RunData* d = runData(id);
+      return d ? d->metrics : RunMetrics{};
+    };
     comparison_ = std::make_unique<RunComparison>(
-        buildComparison(*store_, runIds, names, key.isEmpty() ? "algorithm" : key.toStdString()));
+        buildComparison(*store_, runIds, names, key.isEmpty() ? "algorithm" : key.toStdString(), cached));
   } catch (const std::exception& e) {
     showStatus(tr("Cannot compare: %1").arg(QString::fromUtf8(e.what())), true);
     return;
@@ -626,7 +631,6 @@ void ComparePage::rebuildCurves() {
   const auto colours = groupColours(colourNames);
 
   QVector<ComparePlot> plots;
-  QStringList keys;
   std::map<QString, QPair<QString, QColor>> legendInfo;
   int estimated = 0;
   try {
@@ -692,7 +696,6 @@ void ComparePage::rebuildCurves() {
     showStatus(tr("Cannot draw the comparison: %1").arg(QString::fromUtf8(e.what())), true);
     return;
   }
-  for (const auto& [k, info] : legendInfo) keys << k;
   legendKeys_.clear();
   // Legend in the comparison's order: groups as they first appear, runs as listed.
   if (grouped) {

@@ -2,8 +2,6 @@
 
 #include <QTimer>
 
-#include <filesystem>
-
 #include "app/gui/EngineController.h"
 #include "core/compare/Comparison.h"
 #include "core/compare/Reports.h"
@@ -93,12 +91,11 @@ void ExperimentRunner::finish(bool stopped) {
   try {
     std::vector<std::int64_t> ids(ids_.begin(), ids_.end());
     const RunComparison comparison = buildComparison(*store_, ids, plan_.metrics, plan_.groupBy);
-    const std::filesystem::path base =
-        std::filesystem::path(store_->runDirectory(ids.front())).parent_path() / (plan_.name + "-" + std::to_string(ids.front()));
-    const std::string title = "Seed comparison: " + plan_.description;
-    for (const auto& f : writeReport(comparison, base.string() + ".html", title)) files << QString::fromStdString(f);
-    writePdfReport(comparison, base.string() + ".pdf", title);
-    files << QString::fromStdString(base.string() + ".pdf");
+    const std::string base = experimentReportBase(store_->runDirectory(ids.front()), plan_, ids.front());
+    const std::string title = experimentReportTitle(plan_);
+    for (const auto& f : writeReport(comparison, base + ".html", title)) files << QString::fromStdString(f);
+    writePdfReport(comparison, base + ".pdf", title);
+    files << QString::fromStdString(base + ".pdf");
     message = stopped ? tr("Experiment stopped after %1 of %2 runs; report of those written to %3")
                             .arg(ids_.size()).arg(total()).arg(files.join(QStringLiteral(", ")))
                       : tr("Experiment done: %1 runs%2; report written to %3")

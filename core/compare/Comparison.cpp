@@ -94,13 +94,14 @@ std::string groupOf(const RunRecord& run, const std::string& groupBy) {
 }
 
 RunComparison buildComparison(const RunStore& store, const std::vector<std::int64_t>& runIds,
-                              const std::vector<std::string>& metrics, const std::string& groupBy) {
+                              const std::vector<std::string>& metrics, const std::string& groupBy,
+                              const RunMetricsLoader& loadMetrics) {
   if (runIds.empty()) failInput("compare: expected at least one run id");
   RunComparison cmp;
   cmp.groupBy = groupBy.empty() ? "algorithm" : groupBy;
 
   // Runs and all their series.
-  std::vector<std::map<std::string, std::vector<MetricPoint>>> allSeries;
+  std::vector<RunMetrics> allSeries;
   std::set<std::int64_t> seen;
   for (std::int64_t id : runIds) {
     if (!seen.insert(id).second) failInput("run ", id, " is listed twice");
@@ -110,7 +111,7 @@ RunComparison buildComparison(const RunStore& store, const std::vector<std::int6
     r.record = *record;
     r.group = groupOf(r.record, cmp.groupBy);
     cmp.runs.push_back(std::move(r));
-    allSeries.push_back(store.metrics(id));
+    allSeries.push_back(loadMetrics ? loadMetrics(id) : store.metrics(id));
   }
 
   // The selected metrics.

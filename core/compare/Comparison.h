@@ -19,6 +19,7 @@
 //             group: mean over its runs
 // Missing values are NaN (shown blank), never 0.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -88,10 +89,16 @@ bool lowerIsBetter(const std::string& metric);
 // JSON text), "(none)" when the key is absent.
 std::string groupOf(const RunRecord& run, const std::string& groupBy);
 
+// A run's metric series by name, as RunStore::metrics returns them.
+using RunMetrics = std::map<std::string, std::vector<MetricPoint>>;
+// Where buildComparison gets a run's series: the store by default; the compare view passes its
+// cache so the series are not read from SQLite a second time.
+using RunMetricsLoader = std::function<RunMetrics(std::int64_t runId)>;
+
 // Loads and compares the runs. InputError naming an unknown or repeated run id, or when runIds is
 // empty. metrics empty = the default set (above).
 RunComparison buildComparison(const RunStore& store, const std::vector<std::int64_t>& runIds,
                               const std::vector<std::string>& metrics = {},
-                              const std::string& groupBy = "algorithm");
+                              const std::string& groupBy = "algorithm", const RunMetricsLoader& loadMetrics = {});
 
 }  // namespace tb

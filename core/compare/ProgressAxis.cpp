@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace tb {
 
@@ -59,14 +60,14 @@ ProgressAxis::ProgressAxis(const std::map<std::string, std::vector<MetricPoint>>
   auto samples = byIteration(metrics, "rollout/samples");
   auto tokens = byIteration(metrics, "rollout/tokens");
   // Older runs: every iteration that logged anything gets the configured batch.
-  std::map<int, bool> iterations;
+  std::set<int> iterations;
   for (const auto& [name, points] : metrics)
     if (name.rfind("eval/", 0) != 0)
-      for (const auto& p : points) iterations[p.iteration] = true;
+      for (const auto& p : points) iterations.insert(p.iteration);
   if (samples.empty() && config.is_object() && config.contains("rollout.prompts") && config.contains("rollout.group_size") &&
       config["rollout.prompts"].is_number() && config["rollout.group_size"].is_number()) {
     const double batch = config["rollout.prompts"].get<double>() * config["rollout.group_size"].get<double>();
-    for (const auto& [it, _] : iterations) samples[it] = batch;
+    for (int it : iterations) samples[it] = batch;
     samplesEstimated_ = !samples.empty();
   }
   if (tokens.empty()) {

@@ -1,6 +1,7 @@
 #include "core/engine/Experiment.h"
 
 #include <ctime>
+#include <filesystem>
 
 #include "core/Error.h"
 
@@ -43,6 +44,12 @@ ExperimentPlan seedComparisonPlan(const SeedComparisonOptions& options) {
                      " iterations each, one shared warm start";
   return plan;
 }
+
+std::string experimentReportBase(const std::string& firstRunDirectory, const ExperimentPlan& plan, std::int64_t firstRun) {
+  return (std::filesystem::path(firstRunDirectory).parent_path() / (plan.name + "-" + std::to_string(firstRun))).string();
+}
+
+std::string experimentReportTitle(const ExperimentPlan& plan) { return "Seed comparison: " + plan.description; }
 
 void useSharedWarmStart(RunConfig& config, const std::string& referenceModelPath) {
   config.set("warmstart.checkpoint", referenceModelPath);

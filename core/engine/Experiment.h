@@ -13,6 +13,7 @@
 //   * Flow of Reasoning samples 1 prompt per iteration instead of 8: its exact scoring of every
 //     legal step costs about 3 s per prompt on 2 cores, 20x GRPO (compare runs by "samples seen"
 //     to put it on the same footing; the config diff shows it).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ const std::vector<std::string>& experimentNames();  // {"seed-comparison"}
 // InputError naming the option when the task or an algorithm is unknown, when an algorithm cannot
 // run on the task, or when seeds / iterations are < 1.
 ExperimentPlan seedComparisonPlan(const SeedComparisonOptions& options = {});
+
+// Where an experiment's report goes without --out: <workspace>.runs/<name>-<first run>, to which
+// the caller adds ".html" / ".pdf"; and its title.
+std::string experimentReportBase(const std::string& firstRunDirectory, const ExperimentPlan& plan, std::int64_t firstRun);
+std::string experimentReportTitle(const ExperimentPlan& plan);
 
 // Makes `config` start from the shared warm start (the first run's reference.pt).
 void useSharedWarmStart(RunConfig& config, const std::string& referenceModelPath);
