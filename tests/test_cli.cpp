@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QProcess>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -119,9 +120,79 @@ class TestCli : public QObject {
     r = cli({"model", "info", "--model", dir_.filePath("no-such-model")});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("no-such-model"), qPrintable(r.err));
-    r = cli({"model", "logits", "--model", QString::fromStdString(folder)});
+  }
+
+  // `model tokenize` with a tokenizer.json (goldens from transformers.js in tests/data/hf_tokenizer)
+  // and `model logits` of a tiny random Qwen2 checkpoint; the refusals name what is wrong.
+  void modelTokenizeAndLogits() {
+    namespace fs = std::filesystem;
+    const std::string folder = dir_.filePath("hf-qwen").toStdString();
+    fs::create_directories(folder);
+    const nlohmann::json config = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 8},
+                                   {"intermediate_size", 16}, {"num_hidden_layers", 1}, {"num_attention_heads", 2},
+                                   {"num_key_value_heads", 1}, {"vocab_size", 12}, {"tie_word_embeddings", true}};
+    std::ofstream(folder + "/config.json") << config.dump();
+    std::vector<tb::SafetensorToWrite> tensors;
+    int seed = 1;
+    for (const auto& [name, shape] : tb::expectedHfTensors(tb::parseHfModelConfig(config, "test"))) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      std::vector<float> values(static_cast<size_t>(n));
+      for (auto& v : values) v = 0.5f * static_cast<float>(std::sin(0.7 * seed++));
+      tensors.push_back({name, shape, values, "F32"});
+    }
+    tb::writeSafetensors(folder + "/model.safetensors", tensors);
+    const QString model = QString::fromStdString(folder);
+
+    auto r = cli({"model", "logits", "--model", model, "--ids", "1,2,3", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const QJsonArray logits = out["logits"].toArray();
+    QCOMPARE(logits.size(), 12);
+    double maxLogit = -1e30, sumExp = 0;
+    for (const auto& v : logits) maxLogit = std::max(maxLogit, v.toDouble());
+    for (const auto& v : logits) sumExp += std::exp(v.toDouble() - maxLogit);
+    QVERIFY(maxLogit - logits[0].toDouble() != 0 || logits[1].toDouble() != logits[0].toDouble());  // not constant
+    const QJsonArray top = out["top"].toArray();
+    QCOMPARE(top.size(), 10);
+    for (int i = 0; i < top.size(); ++i) {
+      const QJsonObject t = top[i].toObject();
+      QCOMPARE(t["logit"].toDouble(), logits[t["id"].toInt()].toDouble());
+      // log-softmax of the printed vector
+      QVERIFY(std::abs(t["logprob"].toDouble() - (t["logit"].toDouble() - maxLogit - std::log(sumExp))) < 1e-4);
+      if (i > 0) QVERIFY(t["logit"].toDouble() <= top[i - 1].toObject()["logit"].toDouble());
+    }
+    r = cli({"model", "logits", "--model", model, "--ids", "1,2,3", "--top", "3"});
+    QVERIFY2(r.code == 0 && r.out.contains("Qwen2ForCausalLM") && r.out.contains("top 3"), qPrintable(r.out + r.err));
+    r = cli({"model", "logits", "--model", model, "--ids", "1,12"});
     QCOMPARE(r.code, 2);
-    QVERIFY(r.err.contains("not built yet"));
+    QVERIFY2(r.err.contains("token id 12 is outside the vocabulary of 12"), qPrintable(r.err));
+    r = cli({"model", "logits", "--model", model, "--text", "Hello"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("no tokenizer.json"), qPrintable(r.err));
+    r = cli({"model", "logits", "--model", model, "--text", "Hello", "--ids", "1"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("exactly one of --text"), qPrintable(r.err));
+    r = cli({"model", "logits", "--model", model, "--ids", "1", "--device", "tpu"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--device tpu"), qPrintable(r.err));
+
+    const QString data = QStringLiteral(THOUGHTBENCH_SOURCE_DIR) + "/tests/data/hf_tokenizer/qwen2_like/";
+    QVERIFY(QFile::copy(data + "tokenizer.json", model + "/tokenizer.json"));
+    r = cli({"model", "tokenize", "--model", model, "--text", "Hello world"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith("490,308,621\n3 tokens"), qPrintable(r.out));  // transformers.js's ids
+    r = cli({"model", "tokenize", "--model", model, "--text", "Hello<|endoftext|>World", "--json"});
+    const QJsonObject tok = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(tok["ids"].toArray(), QJsonArray({490, 656, 87, 621}));
+    QCOMPARE(tok["decoded"].toString(), QString("Hello<|endoftext|>World"));
+    QCOMPARE(tok["tokens"].toArray()[1].toString(), QString("<|endoftext|>"));
+    QVERIFY(QFile::copy(data + "tokenizer_config.json", model + "/tokenizer_config.json"));
+    r = cli({"model", "tokenize", "--model", model, "--text", "What is 2+2?", "--chat", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(QJsonDocument::fromJson(r.out.toUtf8()).object()["decoded"].toString() ==
+            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
   }
 
   void runAndReadBack() {

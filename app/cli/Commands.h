@@ -6,6 +6,12 @@
 #include "app/cli/CliArguments.h"
 #include "core/store/RunStore.h"
 
+namespace tb {
+class Distributed;
+struct LaunchEnvironment;
+class RunConfig;
+}  // namespace tb
+
 namespace tb::cli {
 
 int runCommand(const CliArguments& args);      // run --task T --algorithm A ...
@@ -38,6 +44,17 @@ std::string workspacePath(const CliArguments& args);
 
 // Executes a created run in this process with one line per iteration on the terminal (none when
 // quiet); Ctrl-C cancels it cleanly. Returns the exit code: 0 finished, 130 cancelled, 1 failed.
-int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet);
+// With `dist`, this process is one rank of a distributed run (app/cli/DistributedRun.cpp).
+int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet, Distributed* dist = nullptr);
+
+// Distributed runs (docs/DISTRIBUTED.md). `run --nproc N`: creates the run, starts N local ranks
+// (`run-rank`) on a free loopback port and supervises them: a rank that dies ends the others and
+// the run is stored as failed.
+int launchLocalRanks(const std::string& db, const RunConfig& config, int nproc, bool quiet);
+// `run` under a launcher (torchrun, srun, `--nproc`): joins the process group; rank 0 creates the
+// run (or takes `runId`) in `db`, the others train in a scratch workspace that is deleted after.
+int runAsRank(const LaunchEnvironment& environment, const std::string& db, const RunConfig* config,
+              std::int64_t runId, bool quiet);
+int runRankCommand(const CliArguments& args);  // run-rank --db DB --run-id ID (started by --nproc)
 
 }  // namespace tb::cli

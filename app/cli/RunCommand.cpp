@@ -12,6 +12,7 @@
 #include "app/cli/Commands.h"
 #include "core/Error.h"
 #include "core/config/RunConfig.h"
+#include "core/engine/Distributed.h"
 #include "core/engine/Engine.h"
 #include "core/store/RunStore.h"
 #include "core/store/Workspace.h"
@@ -60,7 +61,7 @@ class TerminalListener : public RunListener {
 
 }  // namespace
 
-int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet) {
+int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet, Distributed* dist) {
   RunControl control;
   interrupted = false;
   std::signal(SIGINT, onSignal);
@@ -77,13 +78,14 @@ int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet) {
     }
   });
   TerminalListener listener(quiet);
-  const RunStatus status = executeRun(db, runId, control, &listener);
+  const RunStatus status = executeRun(db, runId, control, &listener, dist);
   finished = true;
   watcher.join();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   auto store = RunStore::open(db);
   auto record = store->run(runId);
+  if (dist && dist->rank() > 0) return status == RunStatus::Finished ? 0 : status == RunStatus::Cancelled ? 130 : 1;
   std::printf("run %lld %s%s%s\n", static_cast<long long>(runId), runStatusName(status),
               record && !record->message.empty() ? ": " : "", record ? record->message.c_str() : "");
   switch (status) {
@@ -97,7 +99,20 @@ int executeOnTerminal(const std::string& db, std::int64_t runId, bool quiet) {
 std::string workspacePath(const CliArguments& args) { return args.value("db").value_or(defaultWorkspacePath()); }
 
 int runCommand(const CliArguments& args) {
-  args.allowOnly({"task", "algorithm", "iterations", "seed", "set", "config", "db", "name", "quiet"});
+  args.allowOnly({"task", "algorithm", "iterations", "seed", "set", "config", "db", "name", "quiet", "nproc"});
+  int nproc = 1;
+  if (auto n = args.value("nproc")) {
+    try {
+      nproc = std::stoi(*n);
+    } catch (const std::logic_error&) {
+      nproc = 0;
+    }
+    if (nproc < 1 || nproc > 256) failInput("--nproc ", *n, ": expected a number of processes from 1 to 256");
+  }
+  const auto launched = LaunchEnvironment::fromEnvironment();
+  if (launched && nproc > 1)
+    failInput("--nproc ", nproc, " starts local ranks itself, but this process is already rank ", launched->rank,
+              " of WORLD_SIZE ", launched->worldSize, " (torchrun / srun): drop one of the two");
   nlohmann::json json = nlohmann::json::object();
   std::string origin = "command line";
   if (auto file = args.value("config")) {
@@ -120,6 +135,8 @@ int runCommand(const CliArguments& args) {
   config.validate();
 
   const std::string db = workspacePath(args);
+  if (nproc > 1) return launchLocalRanks(db, config, nproc, args.flag("quiet"));
+  if (launched) return runAsRank(*launched, db, &config, 0, args.flag("quiet"));
   auto store = RunStore::open(db);
   const std::int64_t runId = createRun(*store, config);
   store.reset();

@@ -11,6 +11,8 @@ namespace {
 const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
 
   run --task T --algorithm A [--iterations N] [--seed S] [--set key=value]... [--config F] [--name N] [--db PATH]
+      [--nproc N]                    train across N local processes (c10d/Gloo); under torchrun or srun
+                                     (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) each process is one rank
   resume RUN                         continue an interrupted or cancelled run from its last checkpoint
   list tasks|algorithms|runs|params [--task T --algorithm A] [--json]
   show RUN [--json]                  a run's status, latest metrics and config
@@ -33,6 +35,9 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
              [--set key=value]... [--out FILE.html] [--dry-run]   the built-in experiment, ending with its report (~15 min)
   model info --model DIR [--json]              check a Hugging Face checkpoint folder (Llama / Qwen2):
                                                configuration, parameters, every tensor present with its shape
+  model tokenize --model DIR --text "..." [--chat] [--no-special] [--json]   token ids from tokenizer.json
+  model logits --model DIR (--text "..." | --ids 1,2,3) [--chat] [--top 10] [--device cpu|cuda]
+               [--dtype float32|bfloat16|float16] [--json]   the last position's logits (--json: all of them)
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
@@ -55,9 +60,10 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   try {
-    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only"});
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only", "chat", "no-special"});
     if (command == "run") return runCommand(args);
     if (command == "resume") return resumeCommand(args);
+    if (command == "run-rank") return runRankCommand(args);
     if (command == "list") return listCommand(args);
     if (command == "show") return showCommand(args);
     if (command == "metrics") return metricsCommand(args);

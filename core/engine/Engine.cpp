@@ -8,11 +8,13 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
 #include "core/Error.h"
 #include "core/config/RunConfig.h"
+#include "core/engine/Distributed.h"
 #include "core/engine/TrainingSession.h"
 
 namespace tb {
@@ -45,9 +47,13 @@ class RunLogSink : public spdlog::sinks::base_sink<std::mutex> {
   RunListener* listener_;
 };
 
-void configureThreads(const RunConfig& config) {
+// run.threads, or all cores shared among the ranks on this machine (LOCAL_WORLD_SIZE, set by
+// torchrun and by `run --nproc`).
+void configureThreads(const RunConfig& config, bool distributed) {
   int threads = static_cast<int>(config.getInt("run.threads"));
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int localRanks = 1;
+  if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); distributed && local) localRanks = std::max(1, std::atoi(local));
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / localRanks));
   torch::set_num_threads(threads);
 }
 
@@ -68,7 +74,7 @@ std::int64_t createRun(RunStore& store, const RunConfig& config) {
 }
 
 RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& control,
-                     RunListener* listener) {
+                     RunListener* listener, Distributed* dist) {
   std::unique_ptr<RunStore> store;
   auto notify = [&](RunStatus status, const std::string& message) {
     if (listener) listener->onStatus(runId, status, message);
@@ -92,12 +98,13 @@ RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& 
     log->flush_on(spdlog::level::info);
 
     RunConfig config = RunConfig::fromJson(record->config, "stored config of run " + std::to_string(runId));
-    configureThreads(config);
+    configureThreads(config, dist != nullptr);
     store->markStarted(runId, getpid(), RunStore::currentHost());
     notify(RunStatus::Running, "");
     log->info("run {} '{}': {} on {}, {} iterations, {} threads", runId, record->name, record->algorithm,
               record->task, record->iterationsTotal, torch::get_num_threads());
-    TrainingSession session(*store, runId, config, control, listener, log);
+    if (dist) log->info("rank {} of {} processes (c10d, Gloo)", dist->rank(), dist->worldSize());
+    TrainingSession session(*store, runId, config, control, listener, log, dist);
     const RunStatus status = session.run();
     const std::string message = status == RunStatus::Cancelled ? "cancelled by the user" : "";
     store->setStatus(runId, status, message);

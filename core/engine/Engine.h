@@ -14,14 +14,17 @@
 namespace tb {
 
 class RunConfig;
+class Distributed;
 
 // Creates a run record for `config` (status created) and returns its id.
 std::int64_t createRun(RunStore& store, const RunConfig& config);
 
 // Executes run `runId` of the workspace at `dbPath` from its stored config: fresh, or continuing
-// from its latest checkpoint when it has one. Returns the final status; never throws.
+// from its latest checkpoint when it has one. Returns the final status; never throws. With `dist`
+// this process is one rank of a distributed run (core/engine/Distributed.h); its store is rank 0's
+// workspace or, on the other ranks, a scratch one.
 RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& control,
-                     RunListener* listener);
+                     RunListener* listener, Distributed* dist = nullptr);
 
 class Engine {
  public:

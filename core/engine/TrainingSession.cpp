@@ -9,12 +9,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
 #include <set>
 
 #include "core/Error.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
+#include "core/engine/Distributed.h"
 #include "core/metrics/PassAtK.h"
 #include "core/rollout/MixtureSampler.h"
 #include "core/algorithms/parts/SemanticClusters.h"
@@ -22,6 +24,10 @@
 namespace tb {
 
 namespace {
+
+// Gradient all-reduce buckets (distributed runs): large enough to amortise a collective's latency,
+// small enough that the first buckets travel while later ones are packed.
+constexpr std::int64_t kGradientBucketBytes = 8 << 20;
 
 double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -47,13 +53,14 @@ GptConfig modelConfig(const RunConfig& c, int vocabSize) {
 
 TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config,
                                  RunControl& control, RunListener* listener,
-                                 std::shared_ptr<spdlog::logger> log)
+                                 std::shared_ptr<spdlog::logger> log, Distributed* dist)
     : store_(store),
       runId_(runId),
       config_(config),
       control_(control),
       listener_(listener),
       log_(std::move(log)),
+      dist_(dist),
       task_(TaskRegistry::instance().at(config.task(), "task").create(config)),
       tokenizer_(task_->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm"))),
       rng_(static_cast<std::uint64_t>(config.getInt("run.seed"))),
@@ -65,8 +72,46 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
   policy_ = GptPolicy(mc);
   algorithm_ = Algorithm::create(config);
   if (task_->problems(Split::Train).empty()) failInput("task '", config.task(), "' has no training problems");
+  // Flow of Reasoning's loss runs the policy itself over legal steps: its gradient cannot be split
+  // into per-rank rows the way every other objective's can.
+  if (dist_ && algorithm_->parts().objective == "trajectory_balance")
+    failInput("algorithm '", config.algorithm(), "' cannot train across processes (its trajectory-balance loss "
+              "scores every legal step with the policy itself); run it in one process");
   log_->info("policy: {} parameters (d_model {}, {} layers, {} heads, vocabulary {})",
              policy_->parameterCount(), mc.dModel, mc.layers, mc.heads, mc.vocabSize);
+}
+
+std::vector<torch::Tensor> TrainingSession::trainableParameters() {
+  std::vector<torch::Tensor> params;
+  for (auto& group : optimizer_->param_groups())
+    for (auto& p : group.params()) params.push_back(p);
+  return params;
+}
+
+TokenScores TrainingSession::scoreRows(GptPolicy& model, const RolloutBatch& batch, double temperature) {
+  if (!dist_) return scoreCompletions(model, batch, temperature);
+  const std::int64_t N = batch.tokens.size(0), L = batch.completionMask.size(1);
+  const auto [first, last] = shardRange(N, dist_->rank(), dist_->worldSize());
+  // logprobs, entropies and mean log-softmax of every row, this rank's rows filled in.
+  auto assembled = torch::zeros({3, N, L}, torch::kFloat);
+  TokenScores local;
+  if (last > first) {
+    local = scoreCompletions(model, selectRows(batch, torch::arange(first, last)), temperature);
+    torch::NoGradGuard noGrad;
+    assembled[0].narrow(0, first, last - first).copy_(local.logprobs);
+    assembled[1].narrow(0, first, last - first).copy_(local.entropies);
+    assembled[2].narrow(0, first, last - first).copy_(local.meanLogSoftmax);
+  }
+  dist_->allReduceSum(assembled, "the token scores");
+  auto join = [&](int which, const torch::Tensor& mine) {
+    if (last == first) return assembled[which];
+    return torch::cat({assembled[which].narrow(0, 0, first), mine, assembled[which].narrow(0, last, N - last)});
+  };
+  TokenScores out;
+  out.logprobs = join(0, local.logprobs);
+  out.entropies = join(1, local.entropies);
+  out.meanLogSoftmax = join(2, local.meanLogSoftmax);
+  return out;
 }
 
 void TrainingSession::copyPolicyInto(GptPolicy& target) {
@@ -119,12 +164,16 @@ RunStatus TrainingSession::run() {
     store_.truncateAfter(runId_, -1);  // a restart without checkpoint begins from scratch
     warmStart();
     if (control_.cancelRequested()) return RunStatus::Cancelled;
+    // Every rank warm-starts the same way; rank 0's weights make sure they start equal.
+    if (dist_) dist_->broadcast(policy_->parameters(), "the warm-started policy");
     saveModel(referencePath, policy_);
     if (referenceMode != ReferenceMode::None) {
       reference_ = GptPolicy(policy_->config());
       copyPolicyInto(reference_);
     }
     beginTraining();
+    if (dist_)
+      for (auto& [name, module] : algorithm_->modules()) dist_->broadcast(module->parameters(), name.c_str());
   }
   if (reference_) {
     reference_->eval();
@@ -146,6 +195,8 @@ RunStatus TrainingSession::run() {
 }
 
 bool TrainingSession::waitIfPaused() {
+  // Ranks stop together, at the same iteration, or one would wait for the others forever.
+  if (dist_) return !dist_->anyRank(control_.cancelRequested());
   if (control_.cancelRequested()) return false;
   if (!control_.pauseRequested()) return true;
   store_.setStatus(runId_, RunStatus::Paused);
@@ -264,29 +315,57 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
       request.maxNewTokens >= 0 ? request.maxNewTokens : static_cast<int>(config_.getInt("rollout.max_new_tokens"));
   options.padId = CharTokenizer::kPad;
   options.eosId = CharTokenizer::kEos;
-  GptPolicy& model = request.model ? *request.model : policy_;
-  const bool wasTraining = model->is_training();
-  model->eval();
-  RolloutBatch batch = request.mixtureWith
-                           ? sampleMixtureCompletions(model, *request.mixtureWith, request.mixture, promptIds, options,
-                                                      generator)
-                           : sampleCompletions(model, promptIds, options, generator);
-  if (wasTraining) model->train();
-  const int P = batch.promptLength;
-  auto tokens = batch.tokens.accessor<int64_t, 2>();
-  const auto entropySums = batch.entropies.sum(1).to(torch::kDouble).contiguous();
-  auto rowEntropy = entropySums.accessor<double, 1>();
+  // Each row draws from its own counter-based stream (Sampler.h): the completions do not depend
+  // on how the rows are split over ranks.
+  std::uint64_t base = 0;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    base = generator.get<at::CPUGeneratorImpl>()->random64();
+  }
+  // A distributed run samples whole groups per rank; the rows are then assembled on every rank.
+  const auto rowCount = static_cast<std::int64_t>(promptIds.size());
+  std::int64_t first = 0, last = rowCount;
+  if (dist_) {
+    const auto [groupBegin, groupEnd] = shardRange(static_cast<std::int64_t>(problems.size()), dist_->rank(),
+                                                   dist_->worldSize());
+    first = groupBegin * groupSize;
+    last = groupEnd * groupSize;
+  }
+  const std::vector<std::vector<int>> localPrompts(promptIds.begin() + first, promptIds.begin() + last);
+  for (std::int64_t i = first; i < last; ++i) options.rowSeeds.push_back(rowSeed(base, static_cast<std::uint64_t>(i)));
+  // Per row: completion tokens (L columns), length, finished, entropy sum. Doubles hold token ids exactly.
+  const int L = options.maxNewTokens;
+  auto rowsTable = torch::zeros({rowCount, L + 3}, torch::kDouble);
+  if (!localPrompts.empty()) {
+    GptPolicy& model = request.model ? *request.model : policy_;
+    const bool wasTraining = model->is_training();
+    model->eval();
+    RolloutBatch batch = request.mixtureWith
+                             ? sampleMixtureCompletions(model, *request.mixtureWith, request.mixture, localPrompts,
+                                                        options, generator)
+                             : sampleCompletions(model, localPrompts, options, generator);
+    if (wasTraining) model->train();
+    auto local = rowsTable.narrow(0, first, last - first);
+    local.narrow(1, 0, L).copy_(batch.tokens.narrow(1, batch.promptLength, L));
+    for (std::int64_t i = 0; i < last - first; ++i) {
+      local[i][L] = batch.lengths[static_cast<size_t>(i)];
+      local[i][L + 1] = batch.finished[static_cast<size_t>(i)] ? 1.0 : 0.0;
+    }
+    local.select(1, L + 2).copy_(batch.entropies.sum(1));
+  }
+  if (dist_) dist_->allReduceSum(rowsTable, "the sampled completions");
+  auto table = rowsTable.accessor<double, 2>();
   for (size_t i = 0; i < promptIds.size(); ++i) {
     RolloutRow row;
     row.group = static_cast<int>(i / groupSize);
     row.promptIds = promptIds[i];
     if (static_cast<size_t>(row.group) < request.prefixes.size()) row.prefix = request.prefixes[row.group];
-    row.length = batch.lengths[i];
-    for (int j = 0; j < row.length; ++j) row.completionIds.push_back(static_cast<int>(tokens[i][P + j]));
+    row.length = static_cast<int>(table[i][L]);
+    for (int j = 0; j < row.length; ++j) row.completionIds.push_back(static_cast<int>(table[i][j]));
     row.completion = tokenizer_.decode(row.completionIds);
     row.verdict = task_->verify(*problems[row.group], algorithm_->verifiable(row.text()));
-    row.finished = batch.finished[i];
-    if (row.length > 0) row.meanEntropy = rowEntropy[i] / row.length;
+    row.finished = table[i][L + 1] > 0.5;
+    if (row.length > 0) row.meanEntropy = table[i][L + 2] / row.length;
     if (!row.finished && row.verdict.reason.find("truncated") == std::string::npos)
       row.verdict.reason += " (truncated at rollout.max_new_tokens)";
     row.reward = row.verdict.reward;
@@ -358,12 +437,12 @@ void TrainingSession::iterate(int iteration) {
     {
       torch::NoGradGuard noGrad;
       if (!singleUpdate) {
-        auto old = scoreCompletions(policy_, update.batch, temperature);
+        auto old = scoreRows(policy_, update.batch, temperature);
         update.oldLogp = old.logprobs;
         update.oldEntropies = old.entropies;
         update.oldMeanLogSoftmax = old.meanLogSoftmax;
       }
-      if (reference_) update.refLogp = scoreCompletions(reference_, update.batch, temperature).logprobs;
+      if (reference_) update.refLogp = scoreRows(reference_, update.batch, temperature).logprobs;
     }
     algorithm_->prepare(ctx, rollout, update);
     update.advantages = algorithm_->advantages(ctx, rollout, update);
@@ -385,7 +464,7 @@ void TrainingSession::iterate(int iteration) {
         in.rollout = &rollout;
         in.rows = rowList;
         in.batch = selectRows(update.batch, rows);
-        auto scores = scoreCompletions(policy_, in.batch, temperature);
+        auto scores = scoreRows(policy_, in.batch, temperature);
         in.logp = scores.logprobs;
         in.entropies = scores.entropies;
         in.meanLogSoftmax = scores.meanLogSoftmax;
@@ -403,10 +482,12 @@ void TrainingSession::iterate(int iteration) {
         in.maxLength = maxLen;
         LossResult result = algorithm_->loss(ctx, in);
         optimizer_->zero_grad();
-        result.loss.backward();
-        std::vector<torch::Tensor> params;
-        for (auto& group : optimizer_->param_groups())
-          for (auto& p : group.params()) params.push_back(p);
+        // A rank without rows in this minibatch (and without trainable parts) has no graph.
+        if (result.loss.requires_grad()) result.loss.backward();
+        // The sum over ranks is the gradient of the whole minibatch's loss. The algorithm's own
+        // parts (a critic, log Z) saw every row on every rank: their gradients already agree.
+        if (dist_) dist_->allReduceGradients(policy_->parameters(), kGradientBucketBytes);
+        const std::vector<torch::Tensor> params = trainableParameters();
         const double norm = torch::nn::utils::clip_grad_norm_(
             params, gradClip > 0 ? gradClip : std::numeric_limits<double>::infinity());
         optimizer_->step();
@@ -454,6 +535,7 @@ void TrainingSession::iterate(int iteration) {
       {"time/update_s", tEnd - tRollout},
       {"time/iteration_s", tEnd - t0},
   });
+  if (dist_) metrics.emplace_back("dist/world_size", dist_->worldSize());
   if (updates > 0) {
     if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
     for (const auto& [k, v] : lossMetrics) metrics.emplace_back(k, v / updates);
@@ -611,6 +693,7 @@ void TrainingSession::emitIteration(int iteration, std::vector<std::pair<std::st
 }
 
 void TrainingSession::checkpoint(int iteration) {
+  if (dist_ && dist_->rank() != 0) return;  // rank 0 alone writes checkpoints
   const std::string path = store_.runDirectory(runId_) + "/checkpoint-" + std::to_string(iteration) + ".pt";
   nlohmann::json algorithmState = algorithm_->state();
   saveCheckpoint(path, policy_, *optimizer_, {iteration, &rng_, &generator_, &algorithmState, algorithm_->modules()});

@@ -29,13 +29,15 @@ class logger;
 
 namespace tb {
 
+class Distributed;
+
 // The policy's shape from a run's model.* parameters and its tokenizer's vocabulary.
 GptConfig modelConfig(const RunConfig& config, int vocabSize);
 
 class TrainingSession {
  public:
   TrainingSession(RunStore& store, std::int64_t runId, const RunConfig& config, RunControl& control,
-                  RunListener* listener, std::shared_ptr<spdlog::logger> log);
+                  RunListener* listener, std::shared_ptr<spdlog::logger> log, Distributed* dist = nullptr);
   // Trains to the end; returns Finished or Cancelled. Throws on errors (the engine stores them).
   RunStatus run();
 
@@ -52,6 +54,11 @@ class TrainingSession {
   void evaluate(int iteration);
   void checkpoint(int iteration);
   bool waitIfPaused();
+  // Distributed runs: scores of the rows of `batch`, each rank scoring its shard; the others'
+  // rows enter as constants, so a loss over the result back-propagates into this rank's rows only.
+  TokenScores scoreRows(GptPolicy& model, const RolloutBatch& batch, double temperature);
+  // Every trainable tensor the optimiser holds, policy first.
+  std::vector<torch::Tensor> trainableParameters();
   void copyPolicyInto(GptPolicy& target);
   void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
                      std::vector<SampleRecord> samples, bool countsAsIteration,
@@ -66,6 +73,7 @@ class TrainingSession {
   RunControl& control_;
   RunListener* listener_;
   std::shared_ptr<spdlog::logger> log_;
+  Distributed* dist_ = nullptr;  // null for a single process
 
   std::unique_ptr<Task> task_;
   CharTokenizer tokenizer_;

@@ -34,8 +34,40 @@ std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector
 
 namespace {
 
-// Samples one token per row from logits [N,V] (already divided by temperature) with top-p.
-torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Generator& generator) {
+std::uint64_t splitMix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+double rowUniform(std::uint64_t seed, std::uint64_t step) {
+  return static_cast<double>(splitMix64(splitMix64(seed) ^ step) >> 11) * 0x1.0p-53;
+}
+
+std::uint64_t rowSeed(std::uint64_t base, std::uint64_t row) { return splitMix64(base ^ splitMix64(row + 1)); }
+
+namespace {
+
+// Inverse-CDF draw of one token per row from probs [N,V] with the rows' own uniforms: the first
+// token whose cumulative mass exceeds u * total (a zero-probability token is never chosen).
+torch::Tensor sampleTokensBySeeds(const torch::Tensor& probs, const std::vector<std::uint64_t>& seeds, int step) {
+  const auto N = probs.size(0);
+  auto cdf = probs.to(torch::kDouble).cumsum(-1);
+  auto u = torch::empty({N, 1}, torch::kDouble);
+  auto ua = u.accessor<double, 2>();
+  for (int64_t i = 0; i < N; ++i) ua[i][0] = rowUniform(seeds[static_cast<size_t>(i)], static_cast<std::uint64_t>(step));
+  auto threshold = u * cdf.narrow(1, cdf.size(1) - 1, 1);
+  auto token = torch::searchsorted(cdf, threshold, /*out_int32=*/false, /*right=*/true).squeeze(1);
+  return token.clamp_max(probs.size(1) - 1);
+}
+
+// Samples one token per row from logits [N,V] (already divided by temperature) with top-p, from
+// the shared generator or, when `seeds` is non-empty, from each row's own counter-based uniform.
+torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Generator& generator,
+                           const std::vector<std::uint64_t>& seeds, int step) {
   auto probs = torch::softmax(logits, -1);
   if (topP < 1.0) {
     auto [sorted, order] = probs.sort(-1, /*descending=*/true);
@@ -45,6 +77,7 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Gene
     sorted = sorted.masked_fill(drop, 0.0);
     probs = torch::zeros_like(probs).scatter(-1, order, sorted);
   }
+  if (!seeds.empty()) return sampleTokensBySeeds(probs, seeds, step);
   return torch::multinomial(probs, 1, /*replacement=*/false, generator).squeeze(1);
 }
 
@@ -57,6 +90,8 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
   TB_CHECK(!prompts.empty(), "no prompts to sample from");
   TB_CHECK(options.temperature > 0, "temperature = ", options.temperature, " must be > 0");
   const auto N = static_cast<int64_t>(prompts.size());
+  TB_CHECK(options.rowSeeds.empty() || options.rowSeeds.size() == prompts.size(), options.rowSeeds.size(),
+           " row seeds for ", prompts.size(), " prompts");
   const int L = options.maxNewTokens;
   auto [promptTokens, promptValid] = padPrompts(prompts, options.padId);
   const int P = static_cast<int>(promptTokens.size(1));
@@ -74,7 +109,7 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
   for (int step = 0; step < L; ++step) {
     auto scaled = logits * invT;
     auto logp = torch::log_softmax(scaled, -1);
-    auto token = sampleTokens(scaled, options.topP, generator);
+    auto token = sampleTokens(scaled, options.topP, generator, options.rowSeeds, step);
     token = torch::where(alive, token, torch::full_like(token, options.padId));
     auto aliveF = alive.to(torch::kFloat);
     completion.select(1, step).copy_(token);

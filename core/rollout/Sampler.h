@@ -5,6 +5,7 @@
 // distribution (logits / temperature, before top-p truncation, as TRL and verl report them).
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -19,7 +20,17 @@ struct SamplingOptions {
   int padId = 0;
   int eosId = 2;
   int stopId = -1;  // >= 0: a row also ends after this token (one reasoning step: '\n')
+  // When given (one per prompt), row i draws its token at step t from the counter-based uniform
+  // rowUniform(rowSeeds[i], t) instead of the shared generator: a row's completion then depends
+  // only on its own seed, not on which other rows share the batch (or the process, when a
+  // distributed run shards the prompts), so any split of the rows samples the same completions.
+  std::vector<std::uint64_t> rowSeeds;
 };
+
+// A uniform in [0, 1) from (seed, step) by SplitMix64 (Steele et al. 2014): counter-based, no state.
+double rowUniform(std::uint64_t seed, std::uint64_t step);
+// The seed of row `row` of a batch whose rows share `base` (SplitMix64 of both).
+std::uint64_t rowSeed(std::uint64_t base, std::uint64_t row);
 
 // A batch of sequences [N, P + L]: left-padded prompts (P columns) followed by completions (L
 // columns, padded after <eos>). Everything the update needs without resampling.

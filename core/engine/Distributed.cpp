@@ -1,0 +1,180 @@
+// Distributed: the launcher's environment, the Gloo process group and the collectives training
+// needs (sum, broadcast, bucketed gradient sum, agreement on stopping).
+#include "core/engine/Distributed.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdlib>
+
+#include "core/Error.h"
+
+namespace tb {
+
+namespace {
+
+std::optional<std::string> environmentValue(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return std::nullopt;
+  return std::string(value);
+}
+
+int integerVariable(const char* name, const std::string& text, int minimum, int maximum) {
+  std::size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < minimum || value > maximum)
+    failInput("environment variable ", name, "='", text, "': expected an integer from ", minimum, " to ", maximum);
+  return static_cast<int>(value);
+}
+
+// The c10d / Gloo message without LibTorch's backtrace.
+std::string errorText(const std::exception& e) {
+  if (auto* c10 = dynamic_cast<const c10::Error*>(&e)) return c10->what_without_backtrace();
+  return e.what();
+}
+
+}  // namespace
+
+std::optional<LaunchEnvironment> LaunchEnvironment::fromEnvironment() {
+  const bool torchrun = environmentValue("WORLD_SIZE").has_value();
+  const char* worldName = torchrun ? "WORLD_SIZE" : "SLURM_NTASKS";
+  const char* rankName = torchrun ? "RANK" : "SLURM_PROCID";
+  const char* localName = torchrun ? "LOCAL_RANK" : "SLURM_LOCALID";
+  const auto world = environmentValue(worldName);
+  if (!world) return std::nullopt;
+  LaunchEnvironment env;
+  env.worldSize = integerVariable(worldName, *world, 1, 65536);
+  if (env.worldSize == 1) return std::nullopt;
+  const auto rank = environmentValue(rankName);
+  if (!rank) failInput("environment variable ", worldName, "=", env.worldSize, " is set but ", rankName, " is not");
+  env.rank = integerVariable(rankName, *rank, 0, env.worldSize - 1);
+  env.localRank = env.rank;
+  if (auto local = environmentValue(localName)) env.localRank = integerVariable(localName, *local, 0, 65535);
+  if (auto addr = environmentValue("MASTER_ADDR")) env.masterAddr = *addr;
+  else if (env.worldSize > 1 && !torchrun)
+    failInput("environment variable MASTER_ADDR is not set: a Slurm launch must export the first node's address");
+  if (auto port = environmentValue("MASTER_PORT")) env.masterPort = integerVariable("MASTER_PORT", *port, 1, 65535);
+  if (auto timeout = environmentValue("TB_DIST_TIMEOUT_S"))
+    env.timeout = std::chrono::seconds(integerVariable("TB_DIST_TIMEOUT_S", *timeout, 1, 86400));
+  return env;
+}
+
+std::pair<std::int64_t, std::int64_t> shardRange(std::int64_t count, int rank, int world) {
+  TB_CHECK(world > 0 && rank >= 0 && rank < world, "rank ", rank, " of ", world);
+  return {count * rank / world, count * (rank + 1) / world};
+}
+
+struct Distributed::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+Distributed::Distributed(const LaunchEnvironment& environment) : environment_(environment), impl_(new Impl) {
+  const std::string where = environment_.masterAddr + ":" + std::to_string(environment_.masterPort);
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(environment_.masterPort);
+    options.isServer = environment_.rank == 0;
+    options.numWorkers = environment_.worldSize;
+    options.waitWorkers = true;
+    options.timeout = environment_.timeout;
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(environment_.masterAddr, options);
+    auto groupOptions = c10d::ProcessGroupGloo::Options::create(environment_.timeout);
+    // Loopback launches bind to loopback; GLOO_SOCKET_IFNAME picks the interface between machines.
+    if (auto interface = environmentValue("GLOO_SOCKET_IFNAME"))
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(*interface));
+    else if (environment_.masterAddr == "localhost" || environment_.masterAddr.rfind("127.", 0) == 0)
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, environment_.rank,
+                                                                environment_.worldSize, groupOptions);
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(environment_.rank) + " of " +
+                           std::to_string(environment_.worldSize) + " could not join the process group at " +
+                           where + " (MASTER_ADDR:MASTER_PORT) within " +
+                           std::to_string(environment_.timeout.count()) + " s: " + errorText(e));
+  }
+}
+
+Distributed::~Distributed() = default;
+
+void Distributed::allReduceSum(torch::Tensor& tensor, const char* what) {
+  try {
+    std::vector<torch::Tensor> tensors{tensor};
+    impl_->group->allreduce(tensors)->wait();
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while summing " +
+                           what + " (" + errorText(e) + ")");
+  }
+}
+
+void Distributed::broadcast(const std::vector<torch::Tensor>& tensors, const char* what) {
+  try {
+    std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+    for (const auto& t : tensors) {
+      std::vector<torch::Tensor> one{t};
+      pending.push_back(impl_->group->broadcast(one));
+    }
+    for (auto& work : pending) work->wait();
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while receiving " +
+                           what + " from rank 0 (" + errorText(e) + ")");
+  }
+}
+
+void Distributed::allReduceGradients(const std::vector<torch::Tensor>& params, std::int64_t bucketBytes) {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  // Buckets of consecutive gradients of one dtype, flattened into one buffer each.
+  std::vector<std::vector<torch::Tensor>> buckets;
+  std::int64_t bytes = 0;
+  for (const auto& g : grads) {
+    const std::int64_t size = g.numel() * static_cast<std::int64_t>(g.element_size());
+    if (buckets.empty() || bytes + size > bucketBytes || buckets.back().front().scalar_type() != g.scalar_type()) {
+      buckets.emplace_back();
+      bytes = 0;
+    }
+    buckets.back().push_back(g);
+    bytes += size;
+  }
+  std::vector<torch::Tensor> flats;
+  std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+  try {
+    for (const auto& bucket : buckets) {
+      std::vector<torch::Tensor> pieces;
+      for (const auto& g : bucket) pieces.push_back(g.reshape({-1}));
+      flats.push_back(torch::cat(pieces));
+      std::vector<torch::Tensor> one{flats.back()};
+      pending.push_back(impl_->group->allreduce(one));
+    }
+    for (auto& work : pending) work->wait();
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(rank()) +
+                           ": another rank stopped responding while summing gradients (" + errorText(e) + ")");
+  }
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    std::int64_t offset = 0;
+    for (auto& g : buckets[b]) {
+      g.copy_(flats[b].narrow(0, offset, g.numel()).view_as(g));
+      offset += g.numel();
+    }
+  }
+}
+
+bool Distributed::anyRank(bool flag) {
+  auto t = torch::full({1}, flag ? 1.0 : 0.0, torch::kDouble);
+  allReduceSum(t, "the stop flags");
+  return t.item<double>() > 0;
+}
+
+}  // namespace tb
