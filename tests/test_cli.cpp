@@ -56,6 +56,29 @@ class TestCli : public QObject {
     return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
   }
 
+  // A tiny tied Qwen2 checkpoint (hidden 8, one layer, 2 heads / 1 key-value head) with
+  // deterministic weights 0.5 sin(0.7 k), written to a new folder under the test directory.
+  QString writeTinyQwen2(const QString& name, int vocab) {
+    namespace fs = std::filesystem;
+    const std::string folder = dir_.filePath(name).toStdString();
+    fs::create_directories(folder);
+    const nlohmann::json config = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 8},
+                                   {"intermediate_size", 16}, {"num_hidden_layers", 1}, {"num_attention_heads", 2},
+                                   {"num_key_value_heads", 1}, {"vocab_size", vocab}, {"tie_word_embeddings", true}};
+    std::ofstream(folder + "/config.json") << config.dump();
+    std::vector<tb::SafetensorToWrite> tensors;
+    int seed = 1;
+    for (const auto& [tensor, shape] : tb::expectedHfTensors(tb::parseHfModelConfig(config, "test"))) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      std::vector<float> values(static_cast<size_t>(n));
+      for (auto& v : values) v = 0.5f * static_cast<float>(std::sin(0.7 * seed++));
+      tensors.push_back({tensor, shape, values, "F32"});
+    }
+    tb::writeSafetensors(folder + "/model.safetensors", tensors);
+    return QString::fromStdString(folder);
+  }
+
  private slots:
   // The built-in experiment: its plan, and a shrunk run of it (two algorithms x two seeds, tiny
   // model) that ends with the report; the later runs start from the first run's warm start.
@@ -125,24 +148,7 @@ class TestCli : public QObject {
   // `model tokenize` with a tokenizer.json (goldens from transformers.js in tests/data/hf_tokenizer)
   // and `model logits` of a tiny random Qwen2 checkpoint; the refusals name what is wrong.
   void modelTokenizeAndLogits() {
-    namespace fs = std::filesystem;
-    const std::string folder = dir_.filePath("hf-qwen").toStdString();
-    fs::create_directories(folder);
-    const nlohmann::json config = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 8},
-                                   {"intermediate_size", 16}, {"num_hidden_layers", 1}, {"num_attention_heads", 2},
-                                   {"num_key_value_heads", 1}, {"vocab_size", 12}, {"tie_word_embeddings", true}};
-    std::ofstream(folder + "/config.json") << config.dump();
-    std::vector<tb::SafetensorToWrite> tensors;
-    int seed = 1;
-    for (const auto& [name, shape] : tb::expectedHfTensors(tb::parseHfModelConfig(config, "test"))) {
-      int64_t n = 1;
-      for (int64_t d : shape) n *= d;
-      std::vector<float> values(static_cast<size_t>(n));
-      for (auto& v : values) v = 0.5f * static_cast<float>(std::sin(0.7 * seed++));
-      tensors.push_back({name, shape, values, "F32"});
-    }
-    tb::writeSafetensors(folder + "/model.safetensors", tensors);
-    const QString model = QString::fromStdString(folder);
+    const QString model = writeTinyQwen2("hf-qwen", /*vocab=*/12);
 
     auto r = cli({"model", "logits", "--model", model, "--ids", "1,2,3", "--json"});
     QVERIFY2(r.code == 0, qPrintable(r.err));
@@ -193,6 +199,90 @@ class TestCli : public QObject {
     QVERIFY(QJsonDocument::fromJson(r.out.toUtf8()).object()["decoded"].toString() ==
             "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
+  }
+
+  // `model generate` of a tiny random Qwen2 with the qwen2_like tokenizer: the JSON fields, the
+  // same --seed giving the same text, <|im_end|> ending rows with --chat, and refusals.
+  void modelGenerate() {
+    const QString model = writeTinyQwen2("hf-qwen-generate", /*vocab=*/700);
+    const QString data = QStringLiteral(THOUGHTBENCH_SOURCE_DIR) + "/tests/data/hf_tokenizer/qwen2_like/";
+    QVERIFY(QFile::copy(data + "tokenizer.json", model + "/tokenizer.json"));
+    const QStringList base = {"model", "generate", "--model", model, "--text", "Hello world", "--max-new-tokens", "12",
+                              "--samples", "3", "--seed", "7", "--json"};
+    auto r = cli(base);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(out["architecture"].toString(), QString("Qwen2ForCausalLM"));
+    QCOMPARE(out["device"].toString(), QString("cpu"));
+    QCOMPARE(out["max_new_tokens"].toInt(), 12);
+    QCOMPARE(out["stop_tokens"].toArray().size(), 0);  // no eos_token_id anywhere: to the limit
+    QCOMPARE(out["prompts"].toArray()[0].toObject()["tokens"].toInt(), 3);  // 490,308,621
+    const QJsonArray samples = out["samples"].toArray();
+    QCOMPARE(samples.size(), 3);
+    int generated = 0;
+    for (const auto& v : samples) {
+      const QJsonObject s = v.toObject();
+      QCOMPARE(s["tokens"].toInt(), 12);
+      QCOMPARE(s["ids"].toArray().size(), 12);
+      QCOMPARE(s["finished"].toBool(), false);
+      QCOMPARE(s["prompt"].toInt(), 0);
+      QVERIFY(s["mean_logprob"].toDouble() < 0 && s["mean_logprob"].toDouble() > -std::log(700.0) - 5);
+      QVERIFY(s.contains("text"));
+      generated += s["tokens"].toInt();
+    }
+    QCOMPARE(out["generated_tokens"].toInt(), generated);
+    QVERIFY(out["tokens_per_second"].toDouble() > 0 && out["seconds"].toDouble() > 0);
+    QVERIFY(samples[0].toObject()["ids"] != samples[1].toObject()["ids"]);  // three draws, not one
+    // The same seed, the same completions (and a row's draws do not depend on the batch).
+    r = cli(base);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonArray again = QJsonDocument::fromJson(r.out.toUtf8()).object()["samples"].toArray();
+    for (int i = 0; i < 3; ++i) {
+      QCOMPARE(again[i].toObject()["text"].toString(), samples[i].toObject()["text"].toString());
+      QCOMPARE(again[i].toObject()["ids"], samples[i].toObject()["ids"]);
+    }
+    QStringList single = base;
+    single[single.indexOf("--samples") + 1] = "1";
+    r = cli(single);
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["samples"].toArray()[0].toObject()["ids"],
+             samples[0].toObject()["ids"]);
+
+    // --chat: the end-of-turn token <|im_end|> stops, then config.json's eos_token_id.
+    QVERIFY(QFile::copy(data + "tokenizer_config.json", model + "/tokenizer_config.json"));
+    {
+      std::ifstream in((model + "/config.json").toStdString());
+      auto config = nlohmann::json::parse(in);
+      config["eos_token_id"] = 656;  // <|endoftext|>
+      std::ofstream((model + "/config.json").toStdString()) << config.dump();
+    }
+    r = cli({"model", "generate", "--model", model, "--text", "What is 2+2?", "--chat", "--samples", "2",
+             "--temperature", "0.5", "--top-p", "0.9", "--max-new-tokens", "4", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject chat = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const QJsonArray stops = chat["stop_tokens"].toArray();
+    QCOMPARE(stops.size(), 2);
+    QCOMPARE(stops[0].toObject()["token"].toString(), QString("<|im_end|>"));
+    QCOMPARE(stops[1].toObject()["id"].toInt(), 656);
+    QVERIFY(chat["prompts"].toArray()[0].toObject()["tokens"].toInt() > 20);  // system + user + assistant header
+    QCOMPARE(chat["top_p"].toDouble(), 0.9);
+    // The plain-text output names every sample and the speed.
+    r = cli({"model", "generate", "--model", model, "--text", "Hi", "--max-new-tokens", "3", "--samples", "2"});
+    QVERIFY2(r.code == 0 && r.out.contains("[sample 2, text 1]") && r.out.contains("tokens/s"),
+             qPrintable(r.out + r.err));
+
+    // Refusals: one line naming the option, exit code 2.
+    for (const QStringList& bad : {QStringList{"--samples", "0"}, QStringList{"--temperature", "0"},
+                                   QStringList{"--top-p", "1.5"}, QStringList{"--max-new-tokens", "0"},
+                                   QStringList{"--seed", "-3"}, QStringList{"--max-new-tokens", "100000"}}) {
+      r = cli(QStringList{"model", "generate", "--model", model, "--text", "Hi"} + bad);
+      QVERIFY2(r.code == 2, qPrintable(bad.join(' ') + ": " + r.err));
+      QVERIFY2(r.err.trimmed().count('\n') == 0, qPrintable(r.err));
+      const QString option = bad[0] == "--max-new-tokens" && bad[1] == "100000" ? "max_new_tokens" : bad[0];
+      QVERIFY2(r.err.contains(option), qPrintable(bad.join(' ') + ": " + r.err));
+    }
+    r = cli({"model", "generate", "--model", model});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--text"), qPrintable(r.err));
   }
 
   void runAndReadBack() {

@@ -6,7 +6,10 @@
 // whole-sequence forward; left padding against unpadded rows; llama3 inverse frequencies against
 // values from HF's _compute_llama3_parameters; refusals of bad checkpoints through loadHfCausalLM;
 // and LoRA adapters (core/model/LoraLinear): a fresh adapter changes nothing, a trained one equals
-// its merged weights, PEFT files round-trip.
+// its merged weights, PEFT files round-trip. Sampling and scoring (core/rollout/HfGeneration):
+// near-zero temperature equals argmax decoding with the whole-sequence forward, row-seeded batches
+// equal rows sampled alone, extra stop ids end rows, and the differentiable scores equal the
+// sampler's log-probs with gradients reaching the parameters (or only the LoRA adapters).
 #include <torch/torch.h>
 
 #include <QtTest>
@@ -22,10 +25,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Error.h"
+#include "core/hf/ChatTemplate.h"
 #include "core/hf/HfModelConfig.h"
+#include "core/hf/HfTokenizer.h"
 #include "core/hf/Safetensors.h"
 #include "core/model/HfCausalLM.h"
 #include "core/model/LoraLinear.h"
+#include "core/rollout/HfGeneration.h"
 
 #include "tests/TestSupport.h"
 
@@ -654,6 +660,184 @@ class TestHfModel : public QObject {
     writeJson(path("adapter") / "adapter_config.json", bad);
     HfCausalLM fresh3 = loadHfCausalLM(path("lora").string());
     QVERIFY(inputErrorOf([&] { loadLoraAdapter(*fresh3, path("adapter").string()); }).contains("use_rslora"));
+  }
+
+  // ---- sampling and scoring (core/rollout/HfGeneration) --------------------------------------
+
+  // At temperature 1e-4 the sampler picks the argmax; the reference decodes each prompt alone
+  // with the whole-sequence forward, one token at a time, stopping at eos, the stop id or the
+  // extra stop id (the last one exercises the forced-eos path and its removal).
+  void greedySamplingEqualsArgmaxDecoding() {
+    const auto s = cacheSpec();
+    writeTinyCheckpoint(path("sample"), s, 61);
+    HfCausalLM model = loadHfCausalLM(path("sample").string());
+    const std::vector<std::vector<int>> prompts = {{5, 9, 14, 2, 33, 7}, {41, 3}, {12, 12, 30, 8, 1, 22, 19, 4, 6, 28}};
+    const int L = 14;
+    auto argmaxDecode = [&](std::vector<int> seq, const std::vector<int>& stops) {
+      torch::NoGradGuard noGrad;
+      std::vector<int> out;
+      while (static_cast<int>(out.size()) < L) {
+        std::vector<int64_t> ids(seq.begin(), seq.end());
+        auto tokens = torch::tensor(ids, torch::kLong).unsqueeze(0);
+        const int next = static_cast<int>(model->forward(tokens, torch::ones_like(tokens, torch::kBool))[0][-1]
+                                              .argmax()
+                                              .item<int64_t>());
+        out.push_back(next);
+        seq.push_back(next);
+        if (std::find(stops.begin(), stops.end(), next) != stops.end()) break;
+      }
+      return out;
+    };
+    // Stop ids that the greedy paths actually reach: prompt 1's 4th token and prompt 0's 6th and
+    // prompt 2's 3rd (those not already stopping earlier).
+    const auto free0 = argmaxDecode(prompts[0], {}), free1 = argmaxDecode(prompts[1], {}),
+               free2 = argmaxDecode(prompts[2], {});
+    SamplingOptions options;
+    options.temperature = 1e-4;
+    options.maxNewTokens = L;
+    options.padId = 0;
+    options.eosId = free1[3];
+    options.stopId = free0[5] != options.eosId ? free0[5] : -1;
+    std::vector<int> extra;
+    for (int id : {free2[2], free0[1], 47})
+      if (id != options.eosId && id != options.stopId) extra.push_back(id);
+    std::vector<int> stops = {options.eosId};
+    if (options.stopId >= 0) stops.push_back(options.stopId);
+    stops.insert(stops.end(), extra.begin(), extra.end());
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(7);
+    const RolloutBatch batch = sampleHfCompletions(model, prompts, options, generator, extra);
+    const int P = batch.promptLength;
+    QCOMPARE(P, 10);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      const auto expected = argmaxDecode(prompts[i], stops);
+      std::vector<int> got;
+      for (int j = 0; j < batch.lengths[i]; ++j) got.push_back(static_cast<int>(batch.tokens[i][P + j].item<int64_t>()));
+      QVERIFY2(got == expected, qPrintable(QString("row %1: %2 vs %3 tokens").arg(i).arg(got.size()).arg(expected.size())));
+      const bool stopped = std::find(stops.begin(), stops.end(), expected.back()) != stops.end();
+      QCOMPARE(bool(batch.finished[i]), stopped);
+      // The batch is consistent after the forced eos was removed: mask, valid and lengths agree.
+      QCOMPARE(batch.completionMask[i].sum().item<float>(), float(batch.lengths[i]));
+      QCOMPARE(batch.valid[i].narrow(0, P, batch.completionMask.size(1)).sum().item<int64_t>(),
+               int64_t(batch.lengths[i]));
+      // Near-zero temperature: the argmax has probability ~1 (log-prob ~0, entropy ~0).
+      QVERIFY(batch.logprobs[i].abs().max().item<float>() < 1e-3);
+    }
+    QVERIFY2(batch.finished[0] && batch.finished[1] && batch.finished[2], "every row should reach a stop id");
+    QVERIFY(!extra.empty());
+  }
+
+  // With rowSeeds, a batch of prompts sampled together equals the prompts sampled one by one
+  // (with top-p and stops that end rows at different steps).
+  void rowSeededBatchEqualsRowsAlone() {
+    const auto s = cacheSpec();
+    writeTinyCheckpoint(path("sample"), s, 62);
+    HfCausalLM model = loadHfCausalLM(path("sample").string());
+    std::vector<std::vector<int>> prompts;
+    for (int i = 0; i < 6; ++i) {
+      const auto t = randomTokens(2 + 3 * (i % 3), s.vocab, 100 + i);
+      prompts.emplace_back(t.begin(), t.end());
+    }
+    SamplingOptions options;
+    options.temperature = 1.0;
+    options.topP = 0.9;
+    options.maxNewTokens = 16;
+    options.eosId = 7;
+    options.stopId = 9;
+    const std::vector<int> extra = {11, 13, 17};
+    for (size_t i = 0; i < prompts.size(); ++i) options.rowSeeds.push_back(rowSeed(1234, i));
+    auto g = at::make_generator<at::CPUGeneratorImpl>(1);
+    const RolloutBatch batch = sampleHfCompletions(model, prompts, options, g, extra);
+    int finished = 0, byExtra = 0;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      SamplingOptions one = options;
+      one.rowSeeds = {options.rowSeeds[i]};
+      auto g1 = at::make_generator<at::CPUGeneratorImpl>(99);
+      const RolloutBatch alone = sampleHfCompletions(model, {prompts[i]}, one, g1, extra);
+      QCOMPARE(alone.lengths[0], batch.lengths[i]);
+      QCOMPARE(bool(alone.finished[0]), bool(batch.finished[i]));
+      const int n = batch.lengths[i];
+      QVERIFY(torch::equal(alone.tokens[0].narrow(0, alone.promptLength, n),
+                           batch.tokens[i].narrow(0, batch.promptLength, n)));
+      QVERIFY((alone.logprobs[0].narrow(0, 0, n) - batch.logprobs[i].narrow(0, 0, n)).abs().max().item<float>() < 1e-4);
+      finished += batch.finished[i] ? 1 : 0;
+      const auto last = batch.tokens[i][batch.promptLength + n - 1].item<int64_t>();
+      byExtra += batch.finished[i] && std::find(extra.begin(), extra.end(), last) != extra.end() ? 1 : 0;
+    }
+    qDebug("%d of %zu rows reached a stop id (%d an extra one); lengths %d %d %d %d %d %d", finished, prompts.size(),
+           byExtra, batch.lengths[0], batch.lengths[1], batch.lengths[2], batch.lengths[3], batch.lengths[4],
+           batch.lengths[5]);
+    QVERIFY(finished >= 1 && byExtra >= 1);
+  }
+
+  // scoreHfCompletions recomputes the sampler's log-probs and entropies (temperature 1 and 0.7)
+  // and is differentiable: gradients reach every parameter, or after applyLora only the adapters.
+  void scoresEqualSamplingLogprobsAndTrain() {
+    const auto s = cacheSpec();
+    writeTinyCheckpoint(path("score"), s, 63);
+    for (bool lora : {false, true}) {
+      HfCausalLM model = loadHfCausalLM(path("score").string());
+      if (lora) {
+        torch::manual_seed(5);
+        applyLora(*model, LoraConfig{4, 8.0, {"q_proj", "v_proj", "down_proj"}});
+        torch::NoGradGuard noGrad;
+        for (auto& p : model->named_parameters())
+          if (p.key().find(".lora_B.") != std::string::npos) p.value().normal_(0.0, 0.1);
+      }
+      for (double temperature : {1.0, 0.7}) {
+        const std::vector<std::vector<int>> prompts = {{4, 8, 15, 16, 23, 42}, {1, 2}, {30, 31, 32, 33}};
+        SamplingOptions options;
+        options.temperature = temperature;
+        options.maxNewTokens = 12;
+        options.eosId = 7;
+        options.stopId = 9;
+        auto g = at::make_generator<at::CPUGeneratorImpl>(3);
+        const RolloutBatch batch = sampleHfCompletions(model, prompts, options, g, /*extraStopIds=*/{11, 13});
+        model->zero_grad();
+        const TokenScores scores = scoreHfCompletions(model, batch, temperature);
+        QCOMPARE(scores.logprobs.sizes(), batch.logprobs.sizes());
+        const double dLogp = (scores.logprobs.detach() - batch.logprobs).abs().max().item<double>();
+        const double dEntropy = (scores.entropies.detach() - batch.entropies).abs().max().item<double>();
+        QVERIFY2(dLogp < 1e-4 && dEntropy < 1e-4, qPrintable(QString("%1 %2").arg(dLogp).arg(dEntropy)));
+        QVERIFY(((scores.meanLogSoftmax.detach() < 0) == batch.completionMask.to(torch::kBool)).all().item<bool>());
+        (scores.logprobs.sum() + 0.1 * scores.entropies.sum()).backward();
+        int withGrad = 0, without = 0;
+        for (const auto& p : model->named_parameters()) {
+          const bool adapter = p.key().find(".lora_") != std::string::npos;
+          const bool has = p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0;
+          if (lora && !adapter) {
+            QVERIFY2(!p.value().grad().defined(), p.key().c_str());
+          } else if (!lora || p.key().find(".lora_B") != std::string::npos) {
+            QVERIFY2(has, p.key().c_str());
+          }
+          (has ? withGrad : without)++;
+        }
+        qDebug("lora %d, T %.1f: max |score - sample| log-prob %.2g, entropy %.2g; %d parameters with gradient",
+               int(lora), temperature, dLogp, dEntropy, withGrad);
+      }
+    }
+  }
+
+  // Stop ids from generation_config.json (list) over config.json (int), after the chat template's
+  // end of turn; malformed fields are refused naming the file.
+  void stopTokenIds() {
+    const auto folder = path("stops");
+    writeTinyCheckpoint(folder, cacheSpec(), 64);
+    const HfTokenizer tokenizer(std::string(THOUGHTBENCH_SOURCE_RESOURCES) +
+                                "/../tests/data/hf_tokenizer/qwen2_like/tokenizer.json");
+    QVERIFY(hfStopTokenIds(folder.string(), tokenizer, nullptr).empty());
+    auto config = tinyConfig(cacheSpec());
+    config["eos_token_id"] = 5;
+    writeJson(folder / "config.json", config);
+    QCOMPARE(hfStopTokenIds(folder.string(), tokenizer, nullptr), std::vector<int>{5});
+    writeJson(folder / "generation_config.json", {{"eos_token_id", {6, 5, 6}}});
+    QCOMPARE(hfStopTokenIds(folder.string(), tokenizer, nullptr), (std::vector<int>{6, 5}));
+    const ChatTemplate chat = chatTemplateFor(tokenizer);
+    const int imEnd = tokenizer.tokenToId("<|im_end|>");
+    QVERIFY(imEnd >= 0);
+    QCOMPARE(hfStopTokenIds(folder.string(), tokenizer, &chat), (std::vector<int>{imEnd, 6, 5}));
+    writeJson(folder / "generation_config.json", {{"eos_token_id", "</s>"}});
+    const QString m = inputErrorOf([&] { hfStopTokenIds(folder.string(), tokenizer, nullptr); });
+    QVERIFY2(m.contains("generation_config.json") && m.contains("eos_token_id"), qPrintable(m));
   }
 };
 

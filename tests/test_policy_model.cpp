@@ -309,6 +309,49 @@ class TestPolicyModel : public QObject {
     }
   }
 
+  // Finished rows leave the decode batch (their KV cache rows are dropped): with row seeds every
+  // completion, length and score is what the full batch gives.
+  void droppingFinishedRowsChangesNothing() {
+    torch::manual_seed(11);
+    GptPolicy policy(GptConfig{6, 32, 2, 2, 64});  // 6 tokens, <eos> = 2: rows end at different steps
+    policy->eval();
+    std::vector<std::vector<int>> prompts;
+    for (int i = 0; i < 24; ++i) prompts.push_back({1, 3 + i % 3, 4, 5 - i % 2});
+    SamplingOptions options;
+    options.maxNewTokens = 30;
+    options.padId = 0;
+    options.eosId = 2;
+    for (size_t i = 0; i < prompts.size(); ++i) options.rowSeeds.push_back(rowSeed(42, i));
+    auto g1 = at::make_generator<at::CPUGeneratorImpl>(1);
+    const RolloutBatch dropped = sampleCompletions(policy, prompts, options, g1);
+
+    KvCache cache = policy->makeCache(static_cast<int>(prompts.size()), torch::kCPU);
+    auto forward = [&](const torch::Tensor& t, const torch::Tensor& v) { return policy->forwardCached(t, v, cache); };
+    int keeps = 0;
+    auto g2 = at::make_generator<at::CPUGeneratorImpl>(1);
+    const RolloutBatch full = decodeCompletions(prompts, options, g2, 64, forward, forward);
+    KvCache cache2 = policy->makeCache(static_cast<int>(prompts.size()), torch::kCPU);
+    auto forward2 = [&](const torch::Tensor& t, const torch::Tensor& v) { return policy->forwardCached(t, v, cache2); };
+    auto keep = [&](const torch::Tensor& rows) {
+      ++keeps;
+      keepCacheRows(cache2, rows);
+    };
+    auto g3 = at::make_generator<at::CPUGeneratorImpl>(1);
+    const RolloutBatch counted = decodeCompletions(prompts, options, g3, 64, forward2, forward2, keep);
+    QVERIFY2(keeps >= 1, "no row was ever dropped");
+    int unfinished = 0;
+    for (const RolloutBatch* b : {&dropped, &counted}) {
+      QVERIFY(torch::equal(b->tokens, full.tokens));
+      QVERIFY(torch::equal(b->completionMask, full.completionMask));
+      QVERIFY(b->lengths == full.lengths);
+      QVERIFY(b->finished == full.finished);
+      QVERIFY(torch::allclose(b->logprobs, full.logprobs, 1e-5, 1e-5));
+      QVERIFY(torch::allclose(b->entropies, full.entropies, 1e-5, 1e-5));
+    }
+    for (bool f : full.finished) unfinished += !f;
+    QVERIFY(unfinished < 24);
+  }
+
   void promptTooLongForContextIsInputError() {
     auto policy = makePolicy(9);
     SamplingOptions options;

@@ -1,4 +1,4 @@
-// `bench rollout|train-step|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
+// `bench rollout|train-step|grpo-iteration|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
 // configuration measured (docs/PERFORMANCE.md).
 #include <cstdio>
 
@@ -14,7 +14,8 @@
 namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
-  const std::string what = args.positional(0, "benchmark: rollout, train-step, mcts, tree-layout, compare-view or logprobs");
+  const std::string what =
+      args.positional(0, "benchmark: rollout, train-step, grpo-iteration, mcts, tree-layout, compare-view or logprobs");
   if (what == "mcts") {
     args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
     MctsBenchOptions o;
@@ -54,6 +55,26 @@ int benchCommand(const CliArguments& args) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
+  if (what == "grpo-iteration") {
+    args.allowOnly({"d-model", "layers", "heads", "prompts", "group-size", "new-tokens", "iterations",
+                    "warm-start-steps", "threads"});
+    GrpoIterationBenchOptions g;
+    g.dModel = args.intValue("d-model", g.dModel);
+    g.layers = args.intValue("layers", g.layers);
+    g.heads = args.intValue("heads", g.heads);
+    g.prompts = args.intValue("prompts", g.prompts);
+    g.groupSize = args.intValue("group-size", g.groupSize);
+    g.newTokens = args.intValue("new-tokens", g.newTokens);
+    g.iterations = args.intValue("iterations", g.iterations);
+    g.warmStartSteps = args.intValue("warm-start-steps", g.warmStartSteps);
+    g.threads = args.intValue("threads", g.threads);
+    if (g.dModel < 1 || g.layers < 1 || g.heads < 1 || g.dModel % g.heads != 0 || g.prompts < 1 ||
+        g.groupSize < 2 || g.newTokens < 1 || g.iterations < 2 || g.warmStartSteps < 0)
+      failInput("bench grpo-iteration: expected positive sizes, --heads dividing --d-model, --group-size >= 2 "
+                "and --iterations >= 2 (the first is a warm-up)");
+    std::printf("%s\n", benchGrpoIteration(g).dump().c_str());
+    return 0;
+  }
   if (what == "compare-view") {
     args.allowOnly({"runs", "points", "plots", "repeats", "width", "height"});
     std::printf("%s\n", benchCompareView(args.intValue("runs", 100), args.intValue("points", 10000), args.intValue("plots", 4),
@@ -63,7 +84,8 @@ int benchCommand(const CliArguments& args) {
                             .c_str());
     return 0;
   }
-  args.allowOnly({"vocab", "d-model", "layers", "heads", "batch", "prompt-len", "new-tokens", "threads", "repeats"});
+  args.allowOnly({"vocab", "d-model", "layers", "heads", "batch", "prompt-len", "new-tokens", "threads", "repeats",
+                  "eos-id", "keep-finished"});
   BenchOptions o;
   o.vocab = args.intValue("vocab", o.vocab);
   o.dModel = args.intValue("d-model", o.dModel);
@@ -74,13 +96,15 @@ int benchCommand(const CliArguments& args) {
   o.newTokens = args.intValue("new-tokens", o.newTokens);
   o.threads = args.intValue("threads", o.threads);
   o.repeats = args.intValue("repeats", o.repeats);
+  o.eosId = args.intValue("eos-id", o.eosId);
+  o.keepFinished = args.flag("keep-finished");
   if (o.vocab < 4 || o.dModel < 1 || o.layers < 1 || o.heads < 1 || o.batch < 1 || o.promptLength < 1 ||
-      o.newTokens < 1 || o.dModel % o.heads != 0)
+      o.newTokens < 1 || o.dModel % o.heads != 0 || o.eosId >= o.vocab)
     failInput("bench: expected positive sizes, vocab >= 4 and --heads dividing --d-model");
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, mcts, tree-layout, compare-view or logprobs)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, grpo-iteration, mcts, tree-layout, compare-view or logprobs)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -38,8 +38,15 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   model tokenize --model DIR --text "..." [--chat] [--no-special] [--json]   token ids from tokenizer.json
   model logits --model DIR (--text "..." | --ids 1,2,3) [--chat] [--top 10] [--device cpu|cuda]
                [--dtype float32|bfloat16|float16] [--json]   the last position's logits (--json: all of them)
+  model generate --model DIR --text "..." [--chat] [--max-new-tokens 64] [--temperature 1.0] [--top-p 1.0]
+                 [--samples N] [--seed S] [--device cpu|cuda] [--dtype ...] [--json]
+                                               sample completions (KV cache, stops at eos / end of turn): text,
+                                               length, mean log-prob, finished or truncated, tokens/s
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
+                           [--eos-id K [--keep-finished]]   rows may end (and leave the decode batch)
+  bench grpo-iteration [--d-model 128 --layers 4 --heads 4 --prompts 8 --group-size 8 --new-tokens 80
+                        --iterations 4 --warm-start-steps 0 --threads N]   whole iterations, share of each phase
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
   bench tree-layout [--nodes 10000 --repeats 5]
   bench compare-view [--runs 100 --points 10000 --plots 4 --repeats 5]   redraw time of the compare view
@@ -60,7 +67,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   try {
-    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only", "chat", "no-special"});
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only", "chat", "no-special", "keep-finished"});
     if (command == "run") return runCommand(args);
     if (command == "resume") return resumeCommand(args);
     if (command == "run-rank") return runRankCommand(args);

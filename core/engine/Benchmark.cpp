@@ -5,11 +5,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <thread>
 
 #include "core/algorithms/PolicyLoss.h"
 #include "core/config/RunConfig.h"
+#include "core/engine/Engine.h"
 #include "core/engine/SearchSession.h"
+#include "core/store/RunStore.h"
 #include "core/search/TreeLayout.h"
 #include "core/tasks/Task.h"
 #include "core/model/GptPolicy.h"
@@ -61,12 +66,21 @@ nlohmann::json benchRollout(const BenchOptions& o) {
   auto prompts = randomPrompts(o);
   SamplingOptions sampling;
   sampling.maxNewTokens = o.newTokens;
-  sampling.eosId = -1;  // never stop early: every row generates new_tokens
+  sampling.eosId = o.eosId;  // -1: never stop early, every row generates new_tokens
+  sampling.dropFinishedRows = !o.keepFinished;
+  // Row seeds (as training samples): every repetition draws the same completions.
+  for (int i = 0; i < o.batch; ++i) sampling.rowSeeds.push_back(rowSeed(0, static_cast<std::uint64_t>(i)));
   auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
-  const double seconds = medianSeconds(o.repeats, [&] { sampleCompletions(policy, prompts, sampling, generator); });
-  const double tokens = static_cast<double>(o.batch) * o.newTokens;
+  std::int64_t generated = 0;
+  const double seconds = medianSeconds(o.repeats, [&] {
+    generated = sampleCompletions(policy, prompts, sampling, generator).generatedTokens();
+  });
+  const double tokens = static_cast<double>(generated);
   auto out = describe(o, threads, policy->parameterCount());
   out["bench"] = "rollout";
+  out["eos_id"] = o.eosId;
+  out["drop_finished_rows"] = !o.keepFinished;
+  out["tokens"] = generated;
   out["seconds"] = seconds;
   out["tokens_per_s"] = tokens / seconds;
   return out;
@@ -140,6 +154,87 @@ nlohmann::json benchTreeLayout(int nodes, int repeats) {
   const double seconds = medianSeconds(repeats, [&] { result = layoutTree(tree); });
   return {{"bench", "tree-layout"}, {"nodes", nodes}, {"depth", tree.maxDepth()}, {"repeats", repeats},
           {"seconds", seconds}, {"visible", result.visibleCount}, {"width", result.maxX - result.minX}};
+}
+
+nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& o) {
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string folder = (std::filesystem::temp_directory_path() / "thoughtbench-bench-XXXXXX").string();
+  if (!::mkdtemp(folder.data())) throw std::runtime_error("cannot create a scratch folder for the benchmark");
+  const std::string db = folder + "/workspace.sqlite";
+  nlohmann::json config = {{"task", "game24"},
+                           {"algorithm", "grpo"},
+                           {"run.iterations", o.iterations},
+                           {"run.threads", threads},
+                           {"run.checkpoint_every", 0},
+                           {"run.samples_logged", 0},
+                           {"run.trees_logged", 0},
+                           {"eval.every", 0},
+                           {"model.d_model", o.dModel},
+                           {"model.layers", o.layers},
+                           {"model.heads", o.heads},
+                           {"rollout.prompts", o.prompts},
+                           {"rollout.group_size", o.groupSize},
+                           {"rollout.max_new_tokens", o.newTokens},
+                           {"warmstart.steps", o.warmStartSteps},
+                           {"warmstart.demonstrations", o.warmStartSteps > 0 ? 256 : 0}};
+  std::map<std::string, std::vector<MetricPoint>> metrics;
+  try {
+    auto store = RunStore::open(db);
+    const std::int64_t runId = createRun(*store, RunConfig::fromJson(config, "bench grpo-iteration"));
+    store.reset();
+    RunControl control;
+    if (executeRun(db, runId, control, nullptr) != RunStatus::Finished) {
+      const auto record = RunStore::open(db)->run(runId);
+      throw std::runtime_error("bench grpo-iteration: the run failed: " + (record ? record->message : std::string()));
+    }
+    metrics = RunStore::open(db)->metrics(runId);
+  } catch (...) {
+    std::filesystem::remove_all(folder);
+    throw;
+  }
+  std::filesystem::remove_all(folder);
+
+  // Mean over the iterations after the first (allocator, thread pools and caches warm up): means,
+  // not medians, so that the phases add up to the iteration.
+  auto mean = [&](const std::string& name) {
+    double sum = 0;
+    int n = 0;
+    if (metrics.count(name))
+      for (const auto& point : metrics.at(name))
+        if (point.iteration > 0) {
+          sum += point.value;
+          ++n;
+        }
+    return n > 0 ? sum / n : 0.0;
+  };
+  const double iteration = mean("time/iteration_s"), rollout = mean("time/rollout_s");
+  const double update = mean("time/update_s");
+  const double sample = mean("time/sample_s"), verify = mean("time/verify_s");
+  const double score = mean("time/score_s"), advantages = mean("time/advantages_s");
+  const double optimiser = std::max(0.0, update - score - advantages);
+  const double other = std::max(0.0, iteration - sample - verify - score - advantages - optimiser);
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [name, seconds] : std::vector<std::pair<std::string, double>>{
+           {"sample", sample}, {"verify", verify}, {"score", score}, {"advantages", advantages},
+           {"optimiser", optimiser}, {"other", other}})
+    phases[name] = {{"seconds", seconds}, {"share", iteration > 0 ? seconds / iteration : 0.0}};
+  return {{"benchmark", "grpo-iteration"},
+          {"task", "game24"},
+          {"d_model", o.dModel},
+          {"layers", o.layers},
+          {"heads", o.heads},
+          {"prompts", o.prompts},
+          {"group_size", o.groupSize},
+          {"new_tokens", o.newTokens},
+          {"warm_start_steps", o.warmStartSteps},
+          {"threads", threads},
+          {"timed_iterations", std::max(0, o.iterations - 1)},
+          {"iteration_s", iteration},
+          {"rollout_s", rollout},
+          {"update_s", update},
+          {"tokens_per_iteration", mean("rollout/tokens")},
+          {"tokens_per_s", sample > 0 ? mean("rollout/tokens") / sample : 0.0},
+          {"phases", phases}};
 }
 
 }  // namespace tb

@@ -17,9 +17,12 @@ struct BenchOptions {
   int newTokens = 48;
   int threads = 0;   // 0 = all cores
   int repeats = 5;   // timed repetitions after one warm-up; the median is reported
+  int eosId = -1;    // rollout: >= 0 lets rows end at this token (and leave the batch)
+  bool keepFinished = false;  // rollout: finished rows stay in the batch to the end
 };
 
-// Samples batch x newTokens tokens (no early stop) from a random policy.
+// Samples batch x newTokens tokens from a random policy: no early stop, or rows ending at eosId
+// (then tokens_per_s counts the tokens actually generated).
 nlohmann::json benchRollout(const BenchOptions& options);
 // Forward + backward + AdamW on batch x (promptLength + newTokens) tokens with the GRPO loss.
 nlohmann::json benchTrainStep(const BenchOptions& options);
@@ -34,6 +37,22 @@ struct MctsBenchOptions {
 // MCTS (PUCT, verifier values) on Game of 24 with the default small model: simulations, nodes and
 // generated tokens per second over the problems.
 nlohmann::json benchMcts(const MctsBenchOptions& options);
+
+struct GrpoIterationBenchOptions {
+  int dModel = 128;        // the built-in policy's default shape
+  int layers = 4;
+  int heads = 4;
+  int prompts = 8;         // rollout.prompts
+  int groupSize = 8;       // rollout.group_size
+  int newTokens = 80;      // rollout.max_new_tokens
+  int iterations = 4;      // the first is a warm-up and is not counted
+  int warmStartSteps = 0;  // 0: a random policy (every completion runs to the limit)
+  int threads = 0;
+};
+// Whole GRPO iterations on Game of 24 through the real training loop (a scratch workspace):
+// mean seconds of an iteration and of its phases (decoding, verification, scoring, advantages,
+// optimiser steps, the rest) with their shares, and generated tokens per second.
+nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& options);
 
 // The tidy tree layout (core/search/TreeLayout.h) of a random MCTS-like tree of `nodes` nodes:
 // median seconds over `repeats` runs.

@@ -190,7 +190,9 @@ RunStatus TrainingSession::run() {
     iterate(it);
     if (it + 1 == iterations_ || (ckptEvery > 0 && (it + 1) % ckptEvery == 0)) checkpoint(it);
   }
-  if (evalEvery > 0 && !control_.cancelRequested()) evaluate(iterations_);
+  // Across processes the ranks agree on whether to run the final evaluation (its sampling is shared).
+  const bool stop = dist_ ? dist_->anyRank(control_.cancelRequested()) : control_.cancelRequested();
+  if (evalEvery > 0 && !stop) evaluate(iterations_);
   return control_.cancelRequested() ? RunStatus::Cancelled : RunStatus::Finished;
 }
 
@@ -335,6 +337,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   for (std::int64_t i = first; i < last; ++i) options.rowSeeds.push_back(rowSeed(base, static_cast<std::uint64_t>(i)));
   // Per row: completion tokens (L columns), length, finished, entropy sum. Doubles hold token ids exactly.
   const int L = options.maxNewTokens;
+  const double tSample = nowSeconds();
   auto rowsTable = torch::zeros({rowCount, L + 3}, torch::kDouble);
   if (!localPrompts.empty()) {
     GptPolicy& model = request.model ? *request.model : policy_;
@@ -354,6 +357,8 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     local.select(1, L + 2).copy_(batch.entropies.sum(1));
   }
   if (dist_) dist_->allReduceSum(rowsTable, "the sampled completions");
+  const double tVerify = nowSeconds();
+  sampleSeconds_ += tVerify - tSample;
   auto table = rowsTable.accessor<double, 2>();
   for (size_t i = 0; i < promptIds.size(); ++i) {
     RolloutRow row;
@@ -372,6 +377,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     row.source = request.source;
     r.rows.push_back(std::move(row));
   }
+  verifySeconds_ += nowSeconds() - tVerify;
   return r;
 }
 
@@ -380,6 +386,7 @@ void TrainingSession::iterate(int iteration) {
   TrainingContext& ctx = *context_;
   ctx.iteration = iteration;
   ctx.metrics.clear();
+  sampleSeconds_ = verifySeconds_ = 0;
   const int maxLen = ctx.maxNewTokens;
   const double temperature = ctx.temperature;
 
@@ -415,7 +422,7 @@ void TrainingSession::iterate(int iteration) {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
   std::map<std::string, double> lossMetrics;
-  double lossSum = 0, gradNormSum = 0, entropy = 0, lengthSum = 0;
+  double lossSum = 0, gradNormSum = 0, entropy = 0, lengthSum = 0, scoreSeconds = 0, advantageSeconds = 0;
   int updates = 0;
   UpdateBatch update;
   if (N > 0) {
@@ -434,6 +441,7 @@ void TrainingSession::iterate(int iteration) {
     // come from the update's own forward pass, so the separate no-grad pass is only needed when
     // several steps share the rollout or the advantage estimator reads them.
     const bool singleUpdate = epochs * minibatches == 1 && !algorithm_->needsOldScores();
+    const double tScore = nowSeconds();
     {
       torch::NoGradGuard noGrad;
       if (!singleUpdate) {
@@ -444,8 +452,11 @@ void TrainingSession::iterate(int iteration) {
       }
       if (reference_) update.refLogp = scoreRows(reference_, update.batch, temperature).logprobs;
     }
+    const double tAdvantages = nowSeconds();
+    scoreSeconds = tAdvantages - tScore;
     algorithm_->prepare(ctx, rollout, update);
     update.advantages = algorithm_->advantages(ctx, rollout, update);
+    advantageSeconds = nowSeconds() - tAdvantages;
 
     for (int epoch = 0; epoch < epochs; ++epoch) {
       // Minibatches are whole groups, so pairwise and group objectives see complete groups.
@@ -534,6 +545,10 @@ void TrainingSession::iterate(int iteration) {
       {"time/rollout_s", tRollout - t0},
       {"time/update_s", tEnd - tRollout},
       {"time/iteration_s", tEnd - t0},
+      {"time/sample_s", sampleSeconds_},
+      {"time/verify_s", verifySeconds_},
+      {"time/score_s", scoreSeconds},
+      {"time/advantages_s", advantageSeconds},
   });
   if (dist_) metrics.emplace_back("dist/world_size", dist_->worldSize());
   if (updates > 0) {

@@ -85,6 +85,8 @@ class TrainingSession {
   std::mt19937_64 rng_;
   torch::Generator generator_;
   double startTime_ = 0;
+  // Seconds of the current iteration spent decoding and verifying inside sampleGroups (all calls).
+  double sampleSeconds_ = 0, verifySeconds_ = 0;
   int iterations_ = 0;
 };
 

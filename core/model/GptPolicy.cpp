@@ -163,6 +163,13 @@ torch::Tensor GptPolicyImpl::forwardCached(const torch::Tensor& tokens, const to
   return head_->forward(lnFinal_->forward(x));
 }
 
+void keepCacheRows(KvCache& cache, const torch::Tensor& rows) {
+  const auto index = rows.to(cache.valid.device());
+  for (auto& k : cache.keys) k = k.index_select(0, index);
+  for (auto& v : cache.values) v = v.index_select(0, index);
+  cache.valid = cache.valid.index_select(0, index);
+}
+
 int64_t GptPolicyImpl::parameterCount() {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

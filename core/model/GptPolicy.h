@@ -26,6 +26,10 @@ struct KvCache {
   int length = 0;
 };
 
+// Keeps only batch rows `rows` (int64 indices) of every cached tensor: finished sequences leave
+// the decode batch (core/rollout/Sampler.h).
+void keepCacheRows(KvCache& cache, const torch::Tensor& rows);
+
 class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
   CausalSelfAttentionImpl(int dModel, int heads);

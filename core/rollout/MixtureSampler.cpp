@@ -23,7 +23,13 @@ RolloutBatch sampleMixtureCompletions(GptPolicy& policy, GptPolicy& reference, d
            (1.0 - mixture) * policy->forwardCached(tokens, valid, policyCache);
   };
   const int context = std::min(policy->config().context, reference->config().context);
-  return decodeCompletions(prompts, options, generator, context, forward, forward);
+  KeepRows keep;
+  if (options.dropFinishedRows)
+    keep = [&](const torch::Tensor& kept) {
+      keepCacheRows(policyCache, kept);
+      keepCacheRows(referenceCache, kept);
+    };
+  return decodeCompletions(prompts, options, generator, context, forward, forward, keep);
 }
 
 }  // namespace tb

@@ -52,16 +52,33 @@ std::uint64_t rowSeed(std::uint64_t base, std::uint64_t row) { return splitMix64
 namespace {
 
 // Inverse-CDF draw of one token per row from probs [N,V] with the rows' own uniforms: the first
-// token whose cumulative mass exceeds u * total (a zero-probability token is never chosen).
+// token whose cumulative mass exceeds u * total (a zero-probability token is never chosen). One
+// pass per row in double, without temporaries (this runs once per decode step).
 torch::Tensor sampleTokensBySeeds(const torch::Tensor& probs, const std::vector<std::uint64_t>& seeds, int step) {
-  const auto N = probs.size(0);
-  auto cdf = probs.to(torch::kDouble).cumsum(-1);
-  auto u = torch::empty({N, 1}, torch::kDouble);
-  auto ua = u.accessor<double, 2>();
-  for (int64_t i = 0; i < N; ++i) ua[i][0] = rowUniform(seeds[static_cast<size_t>(i)], static_cast<std::uint64_t>(step));
-  auto threshold = u * cdf.narrow(1, cdf.size(1) - 1, 1);
-  auto token = torch::searchsorted(cdf, threshold, /*out_int32=*/false, /*right=*/true).squeeze(1);
-  return token.clamp_max(probs.size(1) - 1);
+  const auto p = probs.to(torch::kFloat).contiguous();
+  const int64_t N = p.size(0), V = p.size(1);
+  auto token = torch::empty({N}, torch::kLong);
+  auto out = token.accessor<int64_t, 1>();
+  const float* data = p.data_ptr<float>();
+  for (int64_t i = 0; i < N; ++i) {
+    const float* row = data + i * V;
+    double total = 0;
+    for (int64_t v = 0; v < V; ++v) total += row[v];
+    const double threshold = rowUniform(seeds[static_cast<size_t>(i)], static_cast<std::uint64_t>(step)) * total;
+    double cumulative = 0;
+    int64_t chosen = -1, lastPositive = 0;
+    for (int64_t v = 0; v < V; ++v) {
+      if (row[v] <= 0) continue;
+      lastPositive = v;
+      cumulative += row[v];
+      if (cumulative > threshold) {
+        chosen = v;
+        break;
+      }
+    }
+    out[i] = chosen >= 0 ? chosen : lastPositive;  // rounding at the very top of the range
+  }
+  return token;
 }
 
 // Samples one token per row from logits [N,V] (already divided by temperature) with top-p, from
@@ -85,7 +102,7 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Gene
 
 RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
                                torch::Generator& generator, int context, const NextLogits& prefill,
-                               const NextLogits& next) {
+                               const NextLogits& next, const KeepRows& keepRows) {
   torch::NoGradGuard noGrad;
   TB_CHECK(!prompts.empty(), "no prompts to sample from");
   TB_CHECK(options.temperature > 0, "temperature = ", options.temperature, " must be > 0");
@@ -103,22 +120,44 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
   auto mask = torch::zeros({N, L}, torch::kFloat);
   auto logprobs = torch::zeros({N, L}, torch::kFloat);
   auto entropies = torch::zeros({N, L}, torch::kFloat);
+  // The rows still in the batch (indices into the N prompts) and which of them are alive. With
+  // keepRows, finished rows leave the batch once enough of them pile up; a row's draws depend
+  // only on its own seed (rowSeeds), so dropping rows changes no completion.
+  auto rows = torch::arange(N, torch::kLong);
   auto alive = torch::ones({N}, torch::kBool);
   const double invT = 1.0 / options.temperature;
+  std::vector<std::uint64_t> seeds = options.rowSeeds;
 
   for (int step = 0; step < L; ++step) {
     auto scaled = logits * invT;
     auto logp = torch::log_softmax(scaled, -1);
-    auto token = sampleTokens(scaled, options.topP, generator, options.rowSeeds, step);
+    auto token = sampleTokens(scaled, options.topP, generator, seeds, step);
     token = torch::where(alive, token, torch::full_like(token, options.padId));
     auto aliveF = alive.to(torch::kFloat);
-    completion.select(1, step).copy_(token);
-    mask.select(1, step).copy_(aliveF);
-    logprobs.select(1, step).copy_(logp.gather(1, token.unsqueeze(1)).squeeze(1) * aliveF);
-    entropies.select(1, step).copy_(-(logp.exp() * logp).sum(-1) * aliveF);
+    completion.select(1, step).index_copy_(0, rows, token);
+    mask.select(1, step).index_copy_(0, rows, aliveF);
+    logprobs.select(1, step).index_copy_(0, rows, logp.gather(1, token.unsqueeze(1)).squeeze(1) * aliveF);
+    entropies.select(1, step).index_copy_(0, rows, -(logp.exp() * logp).sum(-1) * aliveF);
     alive = alive & (token != options.eosId);
     if (options.stopId >= 0) alive = alive & (token != options.stopId);
-    if (!alive.any().item<bool>() || step + 1 == L) break;
+    const auto living = alive.sum().item<int64_t>();
+    if (living == 0 || step + 1 == L) break;
+    // Shrinking the caches copies them once: worth it when a quarter of the batch is done and
+    // several steps remain.
+    const int64_t current = rows.size(0);
+    if (keepRows && current - living >= std::max<int64_t>(1, current / 4) && L - step > 4) {
+      const auto keep = alive.nonzero().squeeze(1);
+      keepRows(keep);
+      rows = rows.index_select(0, keep);
+      token = token.index_select(0, keep);
+      alive = alive.index_select(0, keep);
+      if (!seeds.empty()) {
+        std::vector<std::uint64_t> kept;
+        auto k = keep.accessor<int64_t, 1>();
+        for (int64_t i = 0; i < k.size(0); ++i) kept.push_back(seeds[static_cast<size_t>(k[i])]);
+        seeds = std::move(kept);
+      }
+    }
     logits = next(token.unsqueeze(1), alive.unsqueeze(1)).select(1, 0);
   }
 
@@ -145,7 +184,9 @@ RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<
   auto forward = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
     return policy->forwardCached(tokens, valid, cache);
   };
-  return decodeCompletions(prompts, options, generator, policy->config().context, forward, forward);
+  KeepRows keep;
+  if (options.dropFinishedRows) keep = [&](const torch::Tensor& rows) { keepCacheRows(cache, rows); };
+  return decodeCompletions(prompts, options, generator, policy->config().context, forward, forward, keep);
 }
 
 RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,

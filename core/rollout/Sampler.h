@@ -25,6 +25,9 @@ struct SamplingOptions {
   // only on its own seed, not on which other rows share the batch (or the process, when a
   // distributed run shards the prompts), so any split of the rows samples the same completions.
   std::vector<std::uint64_t> rowSeeds;
+  // Finished rows leave the decode batch (their KV cache rows are dropped); false keeps every row
+  // to the end (the benchmark's comparison).
+  bool dropFinishedRows = true;
 };
 
 // A uniform in [0, 1) from (seed, step) by SplitMix64 (Steele et al. 2014): counter-based, no state.
@@ -52,10 +55,14 @@ std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector
 // The decoding loop shared by the samplers: `prefill` maps the left-padded prompts (tokens, valid
 // [N, P]) to logits [N, P, V], `next` appends one token per row ([N, 1]; valid false once a row
 // ended) and returns logits [N, 1, V]. `context` is the longest sequence the model(s) accept.
+// `keepRows`, when given, lets the loop drop finished rows from the batch: it is called with the
+// indices (int64, into the current batch) of the rows that stay, and must shrink the model's KV
+// cache(s) to them; `next` then receives only those rows. Without it every row stays to the end.
 using NextLogits = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+using KeepRows = std::function<void(const torch::Tensor&)>;
 RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
                                torch::Generator& generator, int context, const NextLogits& prefill,
-                               const NextLogits& next);
+                               const NextLogits& next, const KeepRows& keepRows = nullptr);
 
 RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
                                const SamplingOptions& options, torch::Generator& generator);
