@@ -21,6 +21,9 @@
 #include <QImage>
 #endif
 
+#define TB_CLI_NEAR(actual, expected, tol) \
+  QVERIFY2(std::abs((actual) - (expected)) <= (tol), qPrintable(QString("%1 vs %2").arg(actual).arg(expected)))
+
 class TestCli : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -624,6 +627,41 @@ class TestCli : public QObject {
     o = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(o["nodes"].toInt(), 2000);
     QCOMPARE(o["visible"].toInt(), 2000);
+
+    // Rows that end early: dropping them from the batch generates the same tokens.
+    QJsonObject kept, dropped;
+    for (bool keep : {true, false}) {
+      QStringList args{"bench", "rollout", "--vocab", "8", "--d-model", "16", "--layers", "1", "--heads", "2",
+                       "--batch", "16", "--prompt-len", "3", "--new-tokens", "24", "--threads", "1", "--repeats", "1",
+                       "--eos-id", "2"};
+      if (keep) args << "--keep-finished";
+      r = cli(args);
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      (keep ? kept : dropped) = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    }
+    QCOMPARE(kept["drop_finished_rows"].toBool(), false);
+    QCOMPARE(dropped["drop_finished_rows"].toBool(), true);
+    QCOMPARE(dropped["tokens"].toInt(), kept["tokens"].toInt());
+    QVERIFY(dropped["tokens"].toInt() < 16 * 24);  // some rows ended
+
+    // Whole GRPO iterations: the phases add up to the iteration.
+    r = cli({"bench", "grpo-iteration", "--d-model", "32", "--layers", "1", "--heads", "2", "--prompts", "2",
+             "--group-size", "2", "--new-tokens", "16", "--iterations", "2", "--threads", "1"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o["timed_iterations"].toInt(), 1);
+    QVERIFY(o["tokens_per_iteration"].toDouble() > 0);
+    double phases = 0;
+    for (const char* phase : {"sample", "verify", "score", "advantages", "optimiser", "other"}) {
+      const QJsonObject p = o["phases"].toObject()[phase].toObject();
+      QVERIFY2(p["seconds"].toDouble() >= 0, phase);
+      phases += p["seconds"].toDouble();
+    }
+    QVERIFY(o["phases"].toObject()["sample"].toObject()["seconds"].toDouble() > 0);
+    TB_CLI_NEAR(phases, o["iteration_s"].toDouble(), 1e-3 + 0.01 * o["iteration_s"].toDouble());
+    r = cli({"bench", "grpo-iteration", "--iterations", "1"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--iterations >= 2"), qPrintable(r.err));
   }
 };
 
