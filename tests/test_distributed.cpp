@@ -327,6 +327,9 @@ class TestDistributed : public QObject {
   void launcherReportsTheDeadRank() {
     const QString db = dir_.filePath("launcher.sqlite");
     QProcess launcher;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("TMPDIR", dir_.path());  // the killed rank's scratch workspace goes with the test's folder
+    launcher.setProcessEnvironment(env);
     launcher.start(THOUGHTBENCH_CLI, tinyRun("grpo", 200) << "--db" << db << "--nproc" << "2");
     QVERIFY(launcher.waitForStarted());
     // The ranks are the launcher's children, in rank order.
