@@ -34,6 +34,17 @@ inline QString inputErrorOf(const std::function<void()>& f) {
   return {};
 }
 
+// The same as a std::string, for suites that compare with std::string messages.
+template <typename F>
+std::string inputErrorText(F f) {
+  try {
+    f();
+  } catch (const tb::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // The ids of a split's problems.
 inline std::set<std::string> idsOf(const std::vector<tb::Problem>& problems) {
   std::set<std::string> ids;

@@ -19,6 +19,7 @@
 #include "core/hf/HfTokenizer.h"
 #include "core/hf/SplitPattern.h"
 #include "core/hf/UnicodeCategories.h"
+#include "tests/TestSupport.h"
 
 using namespace tb;
 
@@ -30,16 +31,6 @@ nlohmann::json readJson(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
   return nlohmann::json::parse(in);
-}
-
-template <typename F>
-std::string refusal(F f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -279,24 +270,24 @@ class TestHfTokenizer : public QObject {
     QCOMPARE(ids.back(), llama.tokenToId("<|eot_id|>"));
 
     const HfTokenizer gpt2(tokenizerPath("gpt2_like"));
-    QVERIFY(contains(refusal([&] { applyChatTemplate(gpt2, chat, true); }), "neither <|im_start|>"));
-    QVERIFY(contains(refusal([&] { recognizeChatTemplate("{{ messages }}", "cfg"); }),
+    QVERIFY(contains(inputErrorText([&] { applyChatTemplate(gpt2, chat, true); }), "neither <|im_start|>"));
+    QVERIFY(contains(inputErrorText([&] { recognizeChatTemplate("{{ messages }}", "cfg"); }),
                      "cfg: chat_template = '{{ messages }}'"));
-    QVERIFY(contains(refusal([&] { recognizeChatTemplate("<|start_header_id|> Cutting Knowledge Date", "cfg"); }),
+    QVERIFY(contains(inputErrorText([&] { recognizeChatTemplate("<|start_header_id|> Cutting Knowledge Date", "cfg"); }),
                      "Llama 3.1"));
   }
 
   void refusals() {
-    QVERIFY(contains(refusal([&] { HfTokenizer(path("missing.json")); }), "cannot open '"));
+    QVERIFY(contains(inputErrorText([&] { HfTokenizer(path("missing.json")); }), "cannot open '"));
     {
       std::ofstream(path("bad.json")) << "{\"model\": ";
-      QVERIFY(contains(refusal([&] { HfTokenizer(path("bad.json")); }), "bad.json' is not valid JSON"));
+      QVERIFY(contains(inputErrorText([&] { HfTokenizer(path("bad.json")); }), "bad.json' is not valid JSON"));
     }
     const nlohmann::json good = readJson(tokenizerPath("qwen2_like"));
     auto refused = [&](const std::function<void(nlohmann::json&)>& edit) {
       nlohmann::json json = good;
       edit(json);
-      return refusal([&] { HfTokenizer(writeJson("edited.json", json)); });
+      return inputErrorText([&] { HfTokenizer(writeJson("edited.json", json)); });
     };
     QCOMPARE(refused([](nlohmann::json&) {}), std::string());
     std::string m = refused([](nlohmann::json& j) { j["model"]["type"] = "WordPiece"; });
@@ -337,7 +328,7 @@ class TestHfTokenizer : public QObject {
     });
     QVERIFY2(contains(m, "post_processor.single uses special token '<s>', which special_tokens does not define"),
              m.c_str());
-    m = refusal([&] { HfTokenizer(nlohmann::json::array(), "inline"); });
+    m = inputErrorText([&] { HfTokenizer(nlohmann::json::array(), "inline"); });
     QCOMPARE(m, std::string("inline: expected a JSON object"));
   }
 };

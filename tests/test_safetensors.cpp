@@ -15,6 +15,7 @@
 #include "core/Error.h"
 #include "core/hf/HfModelConfig.h"
 #include "core/hf/Safetensors.h"
+#include "tests/TestSupport.h"
 
 using namespace tb;
 
@@ -31,17 +32,6 @@ std::string floats(std::initializer_list<float> values) {
   std::string s;
   for (float v : values) s.append(reinterpret_cast<const char*>(&v), 4);
   return s;
-}
-
-// Runs f and returns the InputError's message ("" when nothing was thrown).
-template <typename F>
-std::string refusal(F f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -91,7 +81,7 @@ class TestSafetensors : public QObject {
     QCOMPARE(b[0], bf16ToFloat(floatToBf16(0.1f)));
     QCOMPARE(f.readFloats("h"), (std::vector<float>{0.5f, -1.25f}));
     QVERIFY(f.readFloats("empty").empty());
-    QVERIFY(refusal([&] { f.readFloats("missing"); }).find("'missing'") != std::string::npos);
+    QVERIFY(inputErrorText([&] { f.readFloats("missing"); }).find("'missing'") != std::string::npos);
   }
 
   // A file assembled by hand the way the format (and the Python library) lays it out.
@@ -107,14 +97,14 @@ class TestSafetensors : public QObject {
     int64_t seven = 0;
     std::memcpy(&seven, raw.data(), 8);
     QCOMPARE(seven, int64_t(7));
-    QVERIFY(refusal([&] { f.readFloats("c"); }).find("I64") != std::string::npos);
+    QVERIFY(inputErrorText([&] { f.readFloats("c"); }).find("I64") != std::string::npos);
   }
 
   void refusesCorruptHeaders() {
     auto refusedWith = [&](const std::string& header, const std::string& data, const std::string& needle) {
       const std::string file = path("bad.safetensors");
       writeRaw(file, header, data);
-      const std::string message = refusal([&] { SafetensorsFile f(file); });
+      const std::string message = inputErrorText([&] { SafetensorsFile f(file); });
       QVERIFY2(message.find(needle) != std::string::npos && message.find("bad.safetensors") != std::string::npos,
                (needle + " not in: " + message).c_str());
     };
@@ -129,10 +119,10 @@ class TestSafetensors : public QObject {
     // A header length beyond the file.
     const std::string file = path("short.safetensors");
     std::ofstream(file, std::ios::binary) << std::string("\xff\0\0\0\0\0\0\0{}", 10);
-    QVERIFY(refusal([&] { SafetensorsFile f(file); }).find("exceeds the file") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsFile f(file); }).find("exceeds the file") != std::string::npos);
     std::ofstream(path("tiny.safetensors"), std::ios::binary) << "abc";
-    QVERIFY(refusal([&] { SafetensorsFile f(path("tiny.safetensors")); }).find("too short") != std::string::npos);
-    QVERIFY(refusal([&] { SafetensorsFile f(path("nope.safetensors")); }).find("nope.safetensors") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsFile f(path("tiny.safetensors")); }).find("too short") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsFile f(path("nope.safetensors")); }).find("nope.safetensors") != std::string::npos);
   }
 
   void shardedCheckpoint() {
@@ -150,19 +140,19 @@ class TestSafetensors : public QObject {
     QCOMPARE(c.readFloats("embed"), (std::vector<float>{1, 2, 3, 4}));
     QCOMPARE(c.readFloats("head"), (std::vector<float>{5, 6}));
     QCOMPARE(c.info("embed").dtype, std::string("BF16"));
-    QVERIFY(refusal([&] { c.info("lm_head"); }).find("'lm_head'") != std::string::npos);
+    QVERIFY(inputErrorText([&] { c.info("lm_head"); }).find("'lm_head'") != std::string::npos);
     // The index names a tensor the shard does not hold; a missing shard; a malformed index.
     writeIndex(R"({"weight_map":{"embed":"model-00002-of-00002.safetensors","head":"model-00002-of-00002.safetensors"}})");
-    QVERIFY(refusal([&] { SafetensorsCheckpoint x(folder); }).find("tensor 'embed'") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsCheckpoint x(folder); }).find("tensor 'embed'") != std::string::npos);
     writeIndex(R"({"weight_map":{"embed":"model-00003-of-00002.safetensors"}})");
-    QVERIFY(refusal([&] { SafetensorsCheckpoint x(folder); }).find("shard 'model-00003-of-00002.safetensors' is missing") !=
+    QVERIFY(inputErrorText([&] { SafetensorsCheckpoint x(folder); }).find("shard 'model-00003-of-00002.safetensors' is missing") !=
             std::string::npos);
     writeIndex(R"({"weights":{}})");
-    QVERIFY(refusal([&] { SafetensorsCheckpoint x(folder); }).find("weight_map") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsCheckpoint x(folder); }).find("weight_map") != std::string::npos);
     // A single-file checkpoint, and a folder with neither.
     const std::string single = path("single");
     fs::create_directories(single);
-    QVERIFY(refusal([&] { SafetensorsCheckpoint x(single); }).find("neither model.safetensors") != std::string::npos);
+    QVERIFY(inputErrorText([&] { SafetensorsCheckpoint x(single); }).find("neither model.safetensors") != std::string::npos);
     writeSafetensors(single + "/model.safetensors", {{"w", {1}, {9}, "F16"}});
     QCOMPARE(SafetensorsCheckpoint(single).readFloats("w"), (std::vector<float>{9}));
   }
@@ -189,7 +179,7 @@ class TestSafetensors : public QObject {
     QVERIFY(!expectedHfTensors(q).count("lm_head.weight"));
 
     auto refusedWith = [&](nlohmann::json j, const std::string& needle) {
-      const std::string message = refusal([&] { parseHfModelConfig(j, "'cfg/config.json'"); });
+      const std::string message = inputErrorText([&] { parseHfModelConfig(j, "'cfg/config.json'"); });
       QVERIFY2(message.find(needle) != std::string::npos && message.find("cfg/config.json") != std::string::npos,
                (needle + " not in: " + message).c_str());
     };
@@ -225,13 +215,13 @@ class TestSafetensors : public QObject {
                                  [](const SafetensorToWrite& t) { return t.name == "model.layers.1.mlp.up_proj.weight"; }),
                   without.end());
     writeSafetensors(folder + "/model.safetensors", without);
-    QVERIFY(refusal([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); })
+    QVERIFY(inputErrorText([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); })
                 .find("lacks tensor 'model.layers.1.mlp.up_proj.weight'") != std::string::npos);
     auto misshapen = tensors;
     for (auto& t : misshapen)
       if (t.name == "model.norm.weight") t = {t.name, {4, 2}, t.values, "F32"};
     writeSafetensors(folder + "/model.safetensors", misshapen);
-    const std::string message = refusal([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); });
+    const std::string message = inputErrorText([&] { checkHfCheckpoint(c, SafetensorsCheckpoint(folder), folder); });
     QVERIFY2(message.find("'model.norm.weight' has shape [4, 2], config.json implies [8]") != std::string::npos,
              message.c_str());
   }
