@@ -659,6 +659,18 @@ class TestCli : public QObject {
     }
     QVERIFY(o["phases"].toObject()["sample"].toObject()["seconds"].toDouble() > 0);
     TB_CLI_NEAR(phases, o["iteration_s"].toDouble(), 1e-3 + 0.01 * o["iteration_s"].toDouble());
+    // A Hugging Face decoder of a given shape (random weights): prefill and decode rates.
+    r = cli({"bench", "hf-model", "--hidden", "32", "--intermediate", "48", "--layers", "1", "--heads", "4",
+             "--kv-heads", "2", "--vocab", "100", "--prompt-len", "8", "--new-tokens", "4", "--repeats", "1",
+             "--threads", "1"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    // embedding 100x32 (tied) + per layer q 32x32+32, k,v 16x32+16 each, o 32x32, MLP 3x32x48, 2 norms + final norm
+    QCOMPARE(o["parameters"].toInt(), 3200 + (1056 + 2 * 528 + 1024 + 3 * 1536 + 64) + 32);
+    QVERIFY(o["prefill_tokens_per_s"].toDouble() > 0 && o["decode_tokens_per_s"].toDouble() > 0);
+    r = cli({"bench", "hf-model", "--dtype", "bfloat16"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--dtype bfloat16 on the CPU"), qPrintable(r.err));
     r = cli({"bench", "grpo-iteration", "--iterations", "1"});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("--iterations >= 2"), qPrintable(r.err));

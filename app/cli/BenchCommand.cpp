@@ -1,4 +1,4 @@
-// `bench rollout|train-step|grpo-iteration|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
+// `bench rollout|train-step|grpo-iteration|hf-model|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
 // configuration measured (docs/PERFORMANCE.md).
 #include <cstdio>
 
@@ -15,7 +15,7 @@ namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
   const std::string what =
-      args.positional(0, "benchmark: rollout, train-step, grpo-iteration, mcts, tree-layout, compare-view or logprobs");
+      args.positional(0, "benchmark: rollout, train-step, grpo-iteration, hf-model, mcts, tree-layout, compare-view or logprobs");
   if (what == "mcts") {
     args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
     MctsBenchOptions o;
@@ -75,6 +75,28 @@ int benchCommand(const CliArguments& args) {
     std::printf("%s\n", benchGrpoIteration(g).dump().c_str());
     return 0;
   }
+  if (what == "hf-model") {
+    args.allowOnly({"hidden", "intermediate", "layers", "heads", "kv-heads", "vocab", "batch", "prompt-len",
+                    "new-tokens", "threads", "repeats", "device", "dtype"});
+    HfModelBenchOptions h;
+    h.hidden = args.intValue("hidden", h.hidden);
+    h.intermediate = args.intValue("intermediate", h.intermediate);
+    h.layers = args.intValue("layers", h.layers);
+    h.heads = args.intValue("heads", h.heads);
+    h.kvHeads = args.intValue("kv-heads", h.kvHeads);
+    h.vocab = args.intValue("vocab", h.vocab);
+    h.batch = args.intValue("batch", h.batch);
+    h.promptLength = args.intValue("prompt-len", h.promptLength);
+    h.newTokens = args.intValue("new-tokens", h.newTokens);
+    h.threads = args.intValue("threads", h.threads);
+    h.repeats = args.intValue("repeats", h.repeats);
+    h.device = args.value("device").value_or(h.device);
+    h.dtype = args.value("dtype").value_or(h.dtype);
+    if (h.batch < 1 || h.promptLength < 1 || h.newTokens < 2 || h.repeats < 1)
+      failInput("bench hf-model: expected --batch, --prompt-len, --repeats >= 1 and --new-tokens >= 2");
+    std::printf("%s\n", benchHfModel(h).dump().c_str());
+    return 0;
+  }
   if (what == "compare-view") {
     args.allowOnly({"runs", "points", "plots", "repeats", "width", "height"});
     std::printf("%s\n", benchCompareView(args.intValue("runs", 100), args.intValue("points", 10000), args.intValue("plots", 4),
@@ -104,7 +126,7 @@ int benchCommand(const CliArguments& args) {
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, grpo-iteration, mcts, tree-layout, compare-view or logprobs)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, grpo-iteration, hf-model, mcts, tree-layout, compare-view or logprobs)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -11,13 +11,17 @@
 #include <thread>
 
 #include "core/algorithms/PolicyLoss.h"
+#include "core/Error.h"
 #include "core/config/RunConfig.h"
 #include "core/engine/Engine.h"
 #include "core/engine/SearchSession.h"
 #include "core/store/RunStore.h"
 #include "core/search/TreeLayout.h"
 #include "core/tasks/Task.h"
+#include "core/hf/HfModelConfig.h"
 #include "core/model/GptPolicy.h"
+#include "core/model/HfCausalLM.h"
+#include "core/rollout/HfGeneration.h"
 #include "core/rollout/Sampler.h"
 
 namespace tb {
@@ -235,6 +239,75 @@ nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& o) {
           {"tokens_per_iteration", mean("rollout/tokens")},
           {"tokens_per_s", sample > 0 ? mean("rollout/tokens") / sample : 0.0},
           {"phases", phases}};
+}
+
+nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
+  const int threads = applyThreads(o.threads);
+  if (o.device != "cpu" && o.device != "cuda") failInput("--device ", o.device, ": expected cpu or cuda");
+  if (o.device == "cuda" && !torch::cuda::is_available()) failInput("--device cuda: this LibTorch sees no CUDA device");
+  const std::map<std::string, torch::ScalarType> dtypes = {
+      {"float32", torch::kFloat}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kHalf}};
+  if (!dtypes.count(o.dtype)) failInput("--dtype ", o.dtype, ": expected float32, bfloat16 or float16");
+  if (o.device == "cpu" && o.dtype != "float32")
+    failInput("--dtype ", o.dtype, " on the CPU: LibTorch 1.13's CPU half-precision matrix products are not "
+              "accurate (core/model/HfCausalLM.h); use float32 or --device cuda");
+  const nlohmann::json json = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", o.hidden},
+                               {"intermediate_size", o.intermediate}, {"num_hidden_layers", o.layers},
+                               {"num_attention_heads", o.heads}, {"num_key_value_heads", o.kvHeads},
+                               {"vocab_size", o.vocab}, {"tie_word_embeddings", true},
+                               {"max_position_embeddings", std::max(32768, o.promptLength + o.newTokens)},
+                               {"rope_theta", 1000000.0}, {"rms_norm_eps", 1e-6}};
+  const HfModelConfig config = parseHfModelConfig(json, "bench hf-model");
+  torch::manual_seed(0);
+  HfCausalLM model(config);
+  const torch::Device device(o.device);
+  model->to(device, dtypes.at(o.dtype));
+  model->eval();
+  torch::NoGradGuard noGrad;
+  auto synchronize = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  std::vector<std::vector<int>> prompts(static_cast<size_t>(o.batch));
+  for (int i = 0; i < o.batch; ++i)
+    for (int j = 0; j < o.promptLength; ++j) prompts[i].push_back((i * 7919 + j * 104729) % o.vocab);
+  auto [tokens, valid] = padPrompts(prompts, 0);
+  tokens = tokens.to(device);
+  valid = valid.to(device);
+  const double prefill = medianSeconds(o.repeats, [&] {
+    model->forward(tokens, valid);
+    synchronize();
+  });
+  SamplingOptions sampling;
+  sampling.maxNewTokens = o.newTokens;
+  sampling.eosId = -1;  // every row generates new_tokens
+  for (int i = 0; i < o.batch; ++i) sampling.rowSeeds.push_back(rowSeed(0, static_cast<std::uint64_t>(i)));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
+  const double generate = medianSeconds(o.repeats, [&] {
+    sampleHfCompletions(model, prompts, sampling, generator);
+    synchronize();
+  });
+  // The sampler's first step comes from its own prefill: the decode time is what follows it.
+  const double decode = std::max(1e-9, generate - prefill);
+  const double decoded = static_cast<double>(o.batch) * std::max(0, o.newTokens - 1);
+  return {{"bench", "hf-model"},
+          {"hidden", o.hidden},
+          {"intermediate", o.intermediate},
+          {"layers", o.layers},
+          {"heads", o.heads},
+          {"kv_heads", o.kvHeads},
+          {"vocab", o.vocab},
+          {"parameters", model->parameterCount()},
+          {"batch", o.batch},
+          {"prompt_len", o.promptLength},
+          {"new_tokens", o.newTokens},
+          {"device", o.device},
+          {"dtype", o.dtype},
+          {"threads", threads},
+          {"repeats", o.repeats},
+          {"prefill_s", prefill},
+          {"prefill_tokens_per_s", o.batch * o.promptLength / prefill},
+          {"generate_s", generate},
+          {"decode_tokens_per_s", decoded / decode}};
 }
 
 }  // namespace tb

@@ -54,6 +54,27 @@ struct GrpoIterationBenchOptions {
 // optimiser steps, the rest) with their shares, and generated tokens per second.
 nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& options);
 
+// A Hugging Face decoder (HfCausalLM, random weights) of a real model's shape; the defaults are
+// Qwen2.5-0.5B's (hidden 896, MLP 4864, 24 layers, 14 heads / 2 key-value heads, vocabulary
+// 151936, tied): prefill tokens/s of a whole-prompt forward pass, and decode tokens/s of the
+// KV-cached sampler (core/rollout/HfGeneration.h), on the CPU or a CUDA device.
+struct HfModelBenchOptions {
+  int hidden = 896;
+  int intermediate = 4864;
+  int layers = 24;
+  int heads = 14;
+  int kvHeads = 2;
+  int vocab = 151936;
+  int batch = 1;
+  int promptLength = 128;
+  int newTokens = 32;
+  int threads = 0;
+  int repeats = 3;
+  std::string device = "cpu";     // cpu | cuda
+  std::string dtype = "float32";  // float32 | bfloat16 | float16 (the last two on CUDA)
+};
+nlohmann::json benchHfModel(const HfModelBenchOptions& options);
+
 // The tidy tree layout (core/search/TreeLayout.h) of a random MCTS-like tree of `nodes` nodes:
 // median seconds over `repeats` runs.
 nlohmann::json benchTreeLayout(int nodes, int repeats);
