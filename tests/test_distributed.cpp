@@ -354,6 +354,7 @@ class TestDistributed : public QObject {
     const auto run = store->runs().front();
     QCOMPARE(run.status, RunStatus::Failed);
     QVERIFY2(QString::fromStdString(run.message).startsWith("rank 1 of 2 was killed by signal 9"), run.message.c_str());
+    QVERIFY2(!QString::fromStdString(run.message).contains("rank 0: rank 0"), run.message.c_str());
   }
 
   void refusals() {

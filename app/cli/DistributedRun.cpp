@@ -163,7 +163,13 @@ int launchLocalRanks(const std::string& db, const RunConfig& config, int nproc, 
     const int culprit = firstDead >= 0 ? firstDead : 0;
     std::string message = "rank " + std::to_string(culprit) + " of " + std::to_string(nproc) + " " +
                           describeExit(statuses[culprit].value_or(0));
-    if (record && !record->message.empty() && culprit != 0) message += "; rank 0: " + record->message;
+    if (record && !record->message.empty() && culprit != 0) {
+      // Rank 0's own errors already start with "rank 0: " (core/engine/Distributed.cpp).
+      const bool named = record->message.rfind("rank 0", 0) == 0;
+      message += "; ";
+      if (!named) message += "rank 0: ";
+      message += record->message;
+    }
     if (record && record->status != RunStatus::Finished) store->setStatus(runId, RunStatus::Failed, message);
     std::fprintf(stderr, "run %lld failed: %s\n", static_cast<long long>(runId), message.c_str());
     return 1;
