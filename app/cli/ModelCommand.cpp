@@ -93,23 +93,10 @@ int tokenizeCommand(const CliArguments& args, const std::string& folder) {
 }
 
 // --device cpu|cuda and --dtype float32|bfloat16|float16 (bfloat16 by default on CUDA).
-struct Placement {
-  std::string device, dtype;
-  torch::ScalarType scalarType = torch::kFloat;
-};
+using Placement = HfPlacement;
 
 Placement placementOf(const CliArguments& args) {
-  Placement place;
-  place.device = args.value("device").value_or("cpu");
-  if (place.device != "cpu" && place.device != "cuda") failInput("--device ", place.device, ": expected cpu or cuda");
-  if (place.device == "cuda" && !torch::cuda::is_available())
-    failInput("--device cuda: this build of LibTorch sees no CUDA device");
-  place.dtype = args.value("dtype").value_or(place.device == "cuda" ? "bfloat16" : "float32");
-  const std::map<std::string, torch::ScalarType> dtypes = {
-      {"float32", torch::kFloat}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kHalf}};
-  if (!dtypes.count(place.dtype)) failInput("--dtype ", place.dtype, ": expected float32, bfloat16 or float16");
-  place.scalarType = dtypes.at(place.dtype);
-  return place;
+  return hfPlacement(args.value("device").value_or("cpu"), args.value("dtype").value_or(""));
 }
 
 HfCausalLM loadModel(const std::string& folder, const Placement& place, double& loadSeconds) {

@@ -243,14 +243,9 @@ nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& o) {
 
 nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
   const int threads = applyThreads(o.threads);
-  if (o.device != "cpu" && o.device != "cuda") failInput("--device ", o.device, ": expected cpu or cuda");
-  if (o.device == "cuda" && !torch::cuda::is_available()) failInput("--device cuda: this LibTorch sees no CUDA device");
-  const std::map<std::string, torch::ScalarType> dtypes = {
-      {"float32", torch::kFloat}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kHalf}};
-  if (!dtypes.count(o.dtype)) failInput("--dtype ", o.dtype, ": expected float32, bfloat16 or float16");
-  if (o.device == "cpu" && o.dtype != "float32")
-    failInput("--dtype ", o.dtype, " on the CPU: LibTorch 1.13's CPU half-precision matrix products are not "
-              "accurate (core/model/HfCausalLM.h); use float32 or --device cuda");
+  const HfPlacement place = hfPlacement(o.device, o.dtype);
+  const torch::Device device(place.device);
+  requireUsableDtype(device, place.scalarType, "bench hf-model");
   const nlohmann::json json = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", o.hidden},
                                {"intermediate_size", o.intermediate}, {"num_hidden_layers", o.layers},
                                {"num_attention_heads", o.heads}, {"num_key_value_heads", o.kvHeads},
@@ -260,8 +255,7 @@ nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
   const HfModelConfig config = parseHfModelConfig(json, "bench hf-model");
   torch::manual_seed(0);
   HfCausalLM model(config);
-  const torch::Device device(o.device);
-  model->to(device, dtypes.at(o.dtype));
+  model->to(device, place.scalarType);
   model->eval();
   torch::NoGradGuard noGrad;
   auto synchronize = [&] {
@@ -301,7 +295,7 @@ nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
           {"prompt_len", o.promptLength},
           {"new_tokens", o.newTokens},
           {"device", o.device},
-          {"dtype", o.dtype},
+          {"dtype", place.dtype},
           {"threads", threads},
           {"repeats", o.repeats},
           {"prefill_s", prefill},

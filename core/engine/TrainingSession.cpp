@@ -350,11 +350,12 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     if (wasTraining) model->train();
     auto local = rowsTable.narrow(0, first, last - first);
     local.narrow(1, 0, L).copy_(batch.tokens.narrow(1, batch.promptLength, L));
-    for (std::int64_t i = 0; i < last - first; ++i) {
-      local[i][L] = batch.lengths[static_cast<size_t>(i)];
-      local[i][L + 1] = batch.finished[static_cast<size_t>(i)] ? 1.0 : 0.0;
-    }
     local.select(1, L + 2).copy_(batch.entropies.sum(1));
+    auto cells = rowsTable.accessor<double, 2>();
+    for (std::int64_t i = 0; i < last - first; ++i) {
+      cells[first + i][L] = batch.lengths[static_cast<size_t>(i)];
+      cells[first + i][L + 1] = batch.finished[static_cast<size_t>(i)] ? 1.0 : 0.0;
+    }
   }
   if (dist_) dist_->allReduceSum(rowsTable, "the sampled completions");
   const double tVerify = nowSeconds();

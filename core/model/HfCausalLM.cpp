@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <limits>
 
@@ -300,18 +301,35 @@ bool cpuBfloat16MatmulIsAccurate() {
   return accurate;
 }
 
+HfPlacement hfPlacement(const std::string& device, const std::string& dtype) {
+  HfPlacement place;
+  place.device = device;
+  if (device != "cpu" && device != "cuda") failInput("--device ", device, ": expected cpu or cuda");
+  if (device == "cuda" && !torch::cuda::is_available())
+    failInput("--device cuda: this build of LibTorch sees no CUDA device");
+  place.dtype = !dtype.empty() ? dtype : device == "cuda" ? "bfloat16" : "float32";
+  const std::map<std::string, torch::ScalarType> dtypes = {
+      {"float32", torch::kFloat}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kHalf}};
+  if (!dtypes.count(place.dtype)) failInput("--dtype ", place.dtype, ": expected float32, bfloat16 or float16");
+  place.scalarType = dtypes.at(place.dtype);
+  return place;
+}
+
+void requireUsableDtype(torch::Device device, torch::ScalarType dtype, const std::string& what) {
+  if (dtype != torch::kFloat && dtype != torch::kBFloat16 && dtype != torch::kHalf)
+    failInput(what, ": dtype ", dtypeName(dtype), " is not supported (float32, bfloat16, float16)");
+  if (device.is_cpu() && dtype == torch::kHalf)
+    failInput(what, ": float16 is not supported on the CPU (LibTorch has no CPU half matmul); use float32");
+  if (device.is_cpu() && dtype == torch::kBFloat16 && !cpuBfloat16MatmulIsAccurate())
+    failInput(what, ": bfloat16 on the CPU is refused: this LibTorch (", TORCH_VERSION,
+              ") accumulates CPU bfloat16 matrix products in bfloat16, which ruins long dot products; "
+              "use float32 on the CPU (bfloat16 works on CUDA)");
+}
+
 HfCausalLM loadHfCausalLM(const std::string& folder, torch::Device device, torch::ScalarType dtype) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(folder)) failInput("checkpoint folder '", folder, "' does not exist");
-  if (dtype != torch::kFloat && dtype != torch::kBFloat16 && dtype != torch::kHalf)
-    failInput("loading '", folder, "': dtype ", dtypeName(dtype), " is not supported (float32, bfloat16, float16)");
-  if (device.is_cpu() && dtype == torch::kHalf)
-    failInput("loading '", folder,
-              "': float16 is not supported on the CPU (LibTorch has no CPU half matmul); use float32");
-  if (device.is_cpu() && dtype == torch::kBFloat16 && !cpuBfloat16MatmulIsAccurate())
-    failInput("loading '", folder, "': bfloat16 on the CPU is refused: this LibTorch (", TORCH_VERSION,
-              ") accumulates CPU bfloat16 matrix products in bfloat16, which ruins long dot products; "
-              "use float32 on the CPU (bfloat16 works on CUDA)");
+  requireUsableDtype(device, dtype, "loading '" + folder + "'");
   const std::string configPath = (fs::path(folder) / "config.json").string();
   const HfModelConfig config = readHfModelConfig(configPath);
   hfRopeInverseFrequencies(config, "'" + configPath + "'");  // refuses an unsupported rope_scaling by name

@@ -141,6 +141,18 @@ TORCH_MODULE(HfCausalLM);
 // a 1024-term sum of 0.01 comes out as 4). Probed once.
 bool cpuBfloat16MatmulIsAccurate();
 
+// Where a model runs, from the CLI's names: device "cpu" | "cuda", dtype "float32" | "bfloat16" |
+// "float16" ("" = the device's default: bfloat16 on CUDA, float32 on the CPU). InputError naming
+// --device / --dtype for other values or when LibTorch sees no CUDA device.
+struct HfPlacement {
+  std::string device, dtype;
+  torch::ScalarType scalarType = torch::kFloat;
+};
+HfPlacement hfPlacement(const std::string& device, const std::string& dtype);
+// InputError (`what` names the model) for a dtype the device cannot run accurately: half on the
+// CPU, and bfloat16 on the CPU while cpuBfloat16MatmulIsAccurate() is false.
+void requireUsableDtype(torch::Device device, torch::ScalarType dtype, const std::string& what);
+
 // Loads a Llama / Qwen2 checkpoint folder (config.json + model.safetensors or a sharded
 // model.safetensors.index.json): the configuration is read and checked (readHfModelConfig), the
 // tensors checked against it (checkHfCheckpoint: a missing tensor or a wrong shape is refused

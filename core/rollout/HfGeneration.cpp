@@ -68,12 +68,7 @@ RolloutBatch sampleHfCompletions(HfCausalLM& model, const std::vector<std::vecto
     }
     return logits;
   };
-  auto keepRows = [&](const torch::Tensor& rows) {
-    const auto index = rows.to(device);
-    for (auto& k : cache.keys) k = k.index_select(0, index);
-    for (auto& v : cache.values) v = v.index_select(0, index);
-    cache.valid = cache.valid.index_select(0, index);
-  };
+  auto keepRows = [&](const torch::Tensor& rows) { keepCacheRows(cache, rows); };
   RolloutBatch batch =
       decodeCompletions(prompts, options, generator, model->config().maxPositions, forward, next, keepRows);
 
