@@ -16,6 +16,8 @@
 #include <optional>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "app/cli/Commands.h"
 #include "core/Error.h"
 #include "core/config/RunConfig.h"
@@ -80,6 +82,9 @@ int launchLocalRanks(const std::string& db, const RunConfig& config, int nproc, 
   }
   const int port = freeLoopbackPort();
   const std::string exe = selfExecutable();
+  // The other ranks get the config from the environment: reading it from the workspace while
+  // rank 0 writes there can find the database locked.
+  const std::string configJson = config.toJson().dump();
   std::printf("run %lld: %s on %s, %lld iterations, %d processes on 127.0.0.1:%d (workspace %s)\n",
               static_cast<long long>(runId), config.algorithm().c_str(), config.task().c_str(),
               config.getInt("run.iterations"), nproc, port, db.c_str());
@@ -101,6 +106,7 @@ int launchLocalRanks(const std::string& db, const RunConfig& config, int nproc, 
       ::setenv("LOCAL_WORLD_SIZE", n.c_str(), 1);
       ::setenv("MASTER_ADDR", "127.0.0.1", 1);
       ::setenv("MASTER_PORT", p.c_str(), 1);
+      ::setenv("TB_RUN_CONFIG", configJson.c_str(), 1);
       const std::string id = std::to_string(runId);
       std::vector<std::string> words = {exe, "run-rank", "--db", db, "--run-id", id};
       if (rank > 0 || quiet) words.emplace_back("--quiet");
@@ -199,6 +205,14 @@ int runAsRank(const LaunchEnvironment& environment, const std::string& db, const
   }
   // Another rank: the same config, trained in a scratch workspace that only this process sees.
   std::optional<RunConfig> stored;
+  if (const char* passed = std::getenv("TB_RUN_CONFIG"); !config && passed) {
+    try {
+      stored = RunConfig::fromJson(nlohmann::json::parse(passed), "TB_RUN_CONFIG");
+    } catch (const nlohmann::json::exception& e) {
+      failInput("environment variable TB_RUN_CONFIG is not valid JSON: ", e.what());
+    }
+    config = &*stored;
+  }
   if (!config) {
     auto store = RunStore::open(db);
     auto record = store->run(runId);
