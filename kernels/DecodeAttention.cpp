@@ -4,6 +4,13 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#ifdef TB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>  // the current stream; lighter than ATen/cuda/CUDAContext.h
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/cuda/CudaKernels.h"
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -142,6 +149,50 @@ torch::Tensor decodeCpuFloat(const torch::Tensor& qIn, const torch::Tensor& keys
   return qIn.dim() == 3 ? out.view({dims.batch, H, Dh}) : out;
 }
 
+#ifdef TB_WITH_CUDA
+// The CUDA path's reach: float32 / bf16 / float16, unit stride along Dh, Dh <= 256.
+bool cudaFusable(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
+                 const Dims& dims) {
+  const auto type = q.scalar_type();
+  return q.is_cuda() && (type == torch::kFloat || type == torch::kBFloat16 || type == torch::kHalf) &&
+         keys.stride(3) == 1 && values.stride(3) == 1 && dims.headDim <= cuda::kDecodeMaxHeadDim;
+}
+
+torch::Tensor decodeCuda(const torch::Tensor& qIn, const torch::Tensor& keys,
+                         const torch::Tensor& values, const torch::Tensor& valid, int64_t length,
+                         const Dims& dims) {
+  const c10::cuda::CUDAGuard guard(qIn.device());
+  const auto q = (qIn.dim() == 4 ? qIn.squeeze(2) : qIn).contiguous();  // [B,H,Dh]
+  auto out = torch::empty({dims.batch, dims.heads, 1, dims.headDim}, q.options());
+  cuda::DecodeAttentionArgs a;
+  a.q = q.data_ptr();
+  a.keys = keys.data_ptr();
+  a.values = values.data_ptr();
+  a.valid = static_cast<const uint8_t*>(valid.data_ptr());  // bool and uint8: one byte each
+  a.out = out.data_ptr();
+  a.kind = q.scalar_type() == torch::kBFloat16 ? cuda::ScalarKind::BFloat16
+           : q.scalar_type() == torch::kHalf   ? cuda::ScalarKind::Float16
+                                               : cuda::ScalarKind::Float32;
+  a.batch = dims.batch;
+  a.heads = dims.heads;
+  a.headDim = dims.headDim;
+  a.length = length;
+  a.kB = keys.stride(0);
+  a.kH = keys.stride(1);
+  a.kS = keys.stride(2);
+  a.vB = values.stride(0);
+  a.vH = values.stride(1);
+  a.vS = values.stride(2);
+  a.mB = valid.stride(0);
+  a.mS = valid.stride(1);
+  const cudaError_t status =
+      cuda::decodeAttention(a, c10::cuda::getCurrentCUDAStream(qIn.device().index()));
+  TORCH_CHECK(status == cudaSuccess, "decodeAttention: CUDA launch failed: ",
+              cudaGetErrorString(status));
+  return qIn.dim() == 3 ? out.view({dims.batch, dims.heads, dims.headDim}) : out;
+}
+#endif
+
 torch::Tensor reference(const torch::Tensor& q, const torch::Tensor& keys,
                         const torch::Tensor& values, const torch::Tensor& valid, int64_t length,
                         const Dims& dims) {
@@ -167,6 +218,9 @@ torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& keys,
   TORCH_CHECK(!q.requires_grad() && !keys.requires_grad() && !values.requires_grad(),
               "decodeAttention is inference only (no autograd): call it under torch::NoGradGuard "
               "or with tensors that do not require grad");
+#ifdef TB_WITH_CUDA
+  if (cudaFusable(q, keys, values, dims)) return decodeCuda(q, keys, values, valid, length, dims);
+#endif
   const bool fused = q.device().is_cpu() && q.scalar_type() == torch::kFloat &&
                      keys.stride(3) == 1 && values.stride(3) == 1;
   if (!fused) return reference(q, keys, values, valid, length, dims);

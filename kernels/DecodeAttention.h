@@ -22,11 +22,16 @@
 // length-1 is always valid, but a caller that decodes a padded row must mark that position valid
 // itself: the model's mask lets every query attend to itself, this kernel reads only `valid`).
 //
-// Devices and types: the fused path is CPU float32 (at::parallel_for over B*H; per (b,h) the
-// scores in a per-thread scratch buffer of `length` floats, dot products and the weighted sum of
-// value rows in float with loops the compiler vectorises, the max-shifted exponentials summed in
-// double). Anything else (CUDA tensors, float64, a cache whose last dimension is strided) falls
-// back to referenceDecodeAttention. The CUDA kernel is not written yet.
+// Devices and types, dispatched by q's device:
+//   - CPU float32: at::parallel_for over B*H; per (b,h) the scores in a per-thread scratch buffer
+//     of `length` floats, dot products and the weighted sum of value rows in float with loops the
+//     compiler vectorises, the max-shifted exponentials summed in double.
+//   - CUDA (built with THOUGHTBENCH_WITH_CUDA, kernels/cuda/DecodeAttention.cu), float32, bfloat16
+//     or float16 with Dh <= 256: one block per (b,h), each warp an online softmax over its share
+//     of the positions (lanes split Dh, exponentials summed in double, products in float), the
+//     warps merged in shared memory; the output in q's dtype.
+//   - Anything else (float64, a cache whose last dimension is strided, Dh > 256 on CUDA, a CUDA
+//     tensor in a CPU-only build) falls back to referenceDecodeAttention.
 //
 // Inference only: no autograd. Call it under torch::NoGradGuard (or with tensors that do not
 // require grad); it throws c10::Error when q, keys or values requires grad.
@@ -36,9 +41,10 @@
 
 namespace tb {
 
-// q: [B,H,1,Dh] or [B,H,Dh] (any strides), float32 for the fused path; keys, values: the cache
-// buffers [B,H,C,Dh] (C >= length), same dtype and device as q; valid: [B,C'] bool or uint8 with
-// C' >= length (the cache's [B,C] mask), true = may be attended; 1 <= length <= C.
+// q: [B,H,1,Dh] or [B,H,Dh] (any strides), float32 (or, on CUDA, bf16 / half) for the fused
+// paths; keys, values: the cache buffers [B,H,C,Dh] (C >= length), same dtype and device as q;
+// valid: [B,C'] bool or uint8 with C' >= length (the cache's [B,C] mask), true = may be attended;
+// 1 <= length <= C.
 // Returns [B,H,1,Dh] (or [B,H,Dh], the rank of q) in q's dtype. Throws c10::Error on bad shapes,
 // dtypes, devices, length, or when an input requires grad.
 torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& keys,

@@ -3,6 +3,13 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#ifdef TB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>  // the current stream; lighter than ATen/cuda/CUDAContext.h
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/cuda/CudaKernels.h"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -168,12 +175,92 @@ torch::Tensor cpuBackward(const torch::Tensor& z, const torch::Tensor& targets,
   return grad;
 }
 
+#ifdef TB_WITH_CUDA
+// Dtypes the CUDA kernels read (kernels/cuda/CudaKernels.h).
+bool cudaSupports(torch::ScalarType type) {
+  return type == torch::kFloat || type == torch::kDouble || type == torch::kBFloat16 ||
+         type == torch::kHalf;
+}
+
+cuda::ScalarKind cudaKind(torch::ScalarType type) {
+  switch (type) {
+    case torch::kDouble: return cuda::ScalarKind::Float64;
+    case torch::kBFloat16: return cuda::ScalarKind::BFloat16;
+    case torch::kHalf: return cuda::ScalarKind::Float16;
+    default: return cuda::ScalarKind::Float32;
+  }
+}
+
+// The CPU path's target check on the device: one device-to-host copy of a flag (a sync), since
+// an out-of-range target would make the kernel read outside its row.
+void checkCudaTargets(const torch::Tensor& targets, int64_t vocab) {
+  const auto bad = (targets < 0).logical_or(targets >= vocab);
+  if (!bad.any().item<bool>()) return;
+  const int64_t i = bad.nonzero()[0][0].item<int64_t>();
+  TORCH_CHECK(false, "fusedTokenScores: target ", targets[i].item<int64_t>(), " at row ", i,
+              " outside [0, ", vocab, ")");
+}
+
+void checkLaunch(cudaError_t status, const char* what) {
+  TORCH_CHECK(status == cudaSuccess, "fusedTokenScores: CUDA ", what, " failed: ",
+              cudaGetErrorString(status));
+}
+
+// z: [N, V] on a CUDA device with unit stride along V (any row stride); targets: contiguous
+// int64 [N] on the same device. Scores in float32 (float64 for double logits).
+ForwardResult cudaForward(const torch::Tensor& z, const torch::Tensor& targets) {
+  const c10::cuda::CUDAGuard guard(z.device());
+  const int64_t rows = z.size(0), vocab = z.size(1);
+  checkCudaTargets(targets, vocab);
+  const auto scoreType = z.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+  ForwardResult r;
+  r.logprobs = torch::empty({rows}, z.options().dtype(scoreType));
+  r.entropies = torch::empty({rows}, z.options().dtype(scoreType));
+  r.meanLogSoftmax = torch::empty({rows}, z.options().dtype(scoreType));
+  r.lse = torch::empty({rows}, z.options().dtype(torch::kDouble));
+  r.ez = torch::empty({rows}, z.options().dtype(torch::kDouble));
+  checkLaunch(cuda::fusedTokenScoresForward(
+                  z.data_ptr(), cudaKind(z.scalar_type()), rows, vocab, z.stride(0),
+                  targets.data_ptr<int64_t>(), r.logprobs.data_ptr(), r.entropies.data_ptr(),
+                  r.meanLogSoftmax.data_ptr(), r.lse.data_ptr<double>(), r.ez.data_ptr<double>(),
+                  c10::cuda::getCurrentCUDAStream(z.device().index())),
+              "forward");
+  return r;
+}
+
+torch::Tensor cudaBackward(const torch::Tensor& z, const torch::Tensor& targets,
+                           const torch::Tensor& lse, const torch::Tensor& ez, torch::Tensor gLp,
+                           torch::Tensor gH, torch::Tensor gM) {
+  const c10::cuda::CUDAGuard guard(z.device());
+  const int64_t rows = z.size(0), vocab = z.size(1);
+  auto grad = torch::empty({rows, vocab}, z.options());
+  auto prepare = [&](torch::Tensor& g) -> const double* {
+    if (!g.defined()) return nullptr;
+    g = g.reshape({rows}).to(torch::kDouble).contiguous();  // [N], tiny
+    return g.data_ptr<double>();
+  };
+  const double* lpG = prepare(gLp);
+  const double* hG = prepare(gH);
+  const double* mG = prepare(gM);
+  checkLaunch(cuda::fusedTokenScoresBackward(
+                  z.data_ptr(), cudaKind(z.scalar_type()), rows, vocab, z.stride(0),
+                  targets.data_ptr<int64_t>(), lse.data_ptr<double>(), ez.data_ptr<double>(), lpG,
+                  hG, mG, grad.data_ptr(), c10::cuda::getCurrentCUDAStream(z.device().index())),
+              "backward");
+  return grad;
+}
+#endif
+
 // The custom autograd node: saves z (an input, no copy), targets and the [N] lse and Ez.
 struct FusedTokenScoresFunction : public torch::autograd::Function<FusedTokenScoresFunction> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& z,
                                const torch::Tensor& targets) {
     ctx->set_materialize_grads(false);  // undefined upstream gradients stay undefined (= 0)
+#ifdef TB_WITH_CUDA
+    auto r = z.is_cuda() ? cudaForward(z, targets) : cpuForward(z, targets);
+#else
     auto r = cpuForward(z, targets);
+#endif
     ctx->save_for_backward({z, targets, r.lse, r.ez});
     return {r.logprobs, r.entropies, r.meanLogSoftmax};
   }
@@ -182,6 +269,11 @@ struct FusedTokenScoresFunction : public torch::autograd::Function<FusedTokenSco
     const auto saved = ctx->get_saved_variables();
     const bool any = grads[0].defined() || grads[1].defined() || grads[2].defined();
     if (!any) return {torch::Tensor(), torch::Tensor()};
+#ifdef TB_WITH_CUDA
+    if (saved[0].is_cuda())
+      return {cudaBackward(saved[0], saved[1], saved[2], saved[3], grads[0], grads[1], grads[2]),
+              torch::Tensor()};
+#endif
     return {cpuBackward(saved[0], saved[1], saved[2], saved[3], grads[0], grads[1], grads[2]),
             torch::Tensor()};
   }
@@ -208,12 +300,17 @@ FusedScores fusedTokenScores(const torch::Tensor& z, const torch::Tensor& target
               " must have z's leading shape ", leading);
   TORCH_CHECK(targets.device() == z.device(), "fusedTokenScores: z on ", z.device(),
               ", targets on ", targets.device());
-  const bool fusedPath = z.is_cpu() && (z.scalar_type() == torch::kFloat ||
-                                        z.scalar_type() == torch::kDouble);
-  if (!fusedPath) return referenceTokenScores(z, targets);  // no CUDA kernel yet
+  bool fusedPath = z.is_cpu() && (z.scalar_type() == torch::kFloat ||
+                                  z.scalar_type() == torch::kDouble);
+#ifdef TB_WITH_CUDA
+  fusedPath = fusedPath || (z.is_cuda() && cudaSupports(z.scalar_type()));
+#endif
+  if (!fusedPath) return referenceTokenScores(z, targets);  // other devices and dtypes
 
   const int64_t vocab = z.size(-1);
-  const auto z2 = z.reshape({-1, vocab}).contiguous();  // differentiable view / copy
+  auto z2 = z.reshape({-1, vocab});  // differentiable view / copy
+  // The CUDA kernel takes any row stride (a slice of wider logits is read in place).
+  if (!(z2.is_cuda() && z2.stride(1) == 1)) z2 = z2.contiguous();
   const auto t1 = targets.reshape({-1}).contiguous();
   const auto out = FusedTokenScoresFunction::apply(z2, t1);
   std::vector<int64_t> shape(leading.begin(), leading.end());

@@ -28,11 +28,19 @@
 // with p_j = exp(z_j - lse) recomputed from z and the saved lse (the saved lse and Ez are double
 // and are subtracted as two floats, hi + lo, so float logits of +-80 keep ~1e-7 accuracy).
 //
-// Devices and types: the fused path is CPU, float32 or float64 (parallel over rows with
-// at::parallel_for, the vocabulary in chunks of 4096, double accumulators). The CUDA kernel is not
-// written yet: a CUDA tensor (or another dtype) falls back to referenceTokenScores, which is
-// correct and differentiable but not memory-lean. The backward is not itself differentiable
-// (no double backward).
+// Devices and types, dispatched by z's device:
+//   - CPU, float32 or float64: parallel over rows with at::parallel_for, the vocabulary in chunks
+//     of 4096, double accumulators. Scores in z's dtype.
+//   - CUDA (built with THOUGHTBENCH_WITH_CUDA, kernels/cuda/FusedTokenScores.cu), float32,
+//     float64, bfloat16 or float16: one block per row, the online logsumexp above per thread
+//     (exponentials in float, S, T and sum z in double) merged across the block; the backward
+//     elementwise on a rows x column-chunks grid. Half-precision logits are read as they are and
+//     give float32 scores (float64 for double logits): a bf16 log-prob would keep 3 significant
+//     digits, too few for importance ratios. The targets are range-checked on the device at the
+//     cost of one device-to-host sync per call.
+//   - Anything else (a CPU bf16 tensor, a CUDA tensor in a CPU-only build, other devices) falls
+//     back to referenceTokenScores, which is correct and differentiable but not memory-lean.
+// The backward is not itself differentiable (no double backward).
 #include <torch/types.h>
 
 namespace tb {
@@ -48,8 +56,8 @@ struct FusedScores {
 // int64 with z's leading shape, each in [0, V). Differentiable w.r.t. z.
 FusedScores fusedTokenScores(const torch::Tensor& z, const torch::Tensor& targets);
 
-// The plain composition above (any device and floating type); the tests' reference and the
-// fallback of fusedTokenScores off the CPU.
+// The plain composition above (any device and floating type, scores in z's dtype); the tests'
+// reference and the fallback of fusedTokenScores off its fused paths.
 FusedScores referenceTokenScores(const torch::Tensor& z, const torch::Tensor& targets);
 
 }  // namespace tb

@@ -36,6 +36,7 @@
 #include "core/algorithms/Parts.h"
 #include "core/config/RunConfig.h"
 #include "core/model/GptPolicy.h"
+#include "core/rollout/PolicyModel.h"
 #include "core/rollout/Sampler.h"
 #include "core/tasks/Task.h"
 #include "core/text/CharTokenizer.h"
@@ -94,8 +95,11 @@ class AlgorithmHarness {
       return out;
     };
     const TaskInfo& taskInfo = TaskRegistry::instance().at(config.task(), "task");
-    context.reset(new TrainingContext{config, *task, taskInfo, tokenizer, policy,
-                                      reference ? &reference : nullptr, rng, generator, *log});
+    // The loop's view of the same modules (GptPolicy is a shared holder).
+    policyModel = std::make_unique<GptPolicyModel>(policy);
+    if (reference) referenceModel = std::make_unique<GptPolicyModel>(reference);
+    context.reset(new TrainingContext{config, *task, taskInfo, tokenizer, *policyModel, referenceModel.get(), rng,
+                                      generator, *log});
     TrainingContext& c = *context;
     c.iterations = static_cast<int>(config.getInt("run.iterations"));
     c.groupSize = static_cast<int>(config.getInt("rollout.group_size"));
@@ -242,7 +246,7 @@ class AlgorithmHarness {
     options.maxNewTokens = context->maxNewTokens;
     options.padId = CharTokenizer::kPad;
     options.eosId = CharTokenizer::kEos;
-    GptPolicy& model = request.model ? *request.model : policy;
+    GptPolicy& model = request.model ? *request.model->gpt() : policy;
     const RolloutBatch batch = sampleCompletions(model, prompts, options, generator);
     auto tokens = batch.tokens.accessor<int64_t, 2>();
     for (size_t i = 0; i < prompts.size(); ++i) {
@@ -269,6 +273,7 @@ class AlgorithmHarness {
   CharTokenizer tokenizer;
   GptPolicy policy{nullptr};
   GptPolicy reference{nullptr};
+  std::unique_ptr<GptPolicyModel> policyModel, referenceModel;
   std::mt19937_64 rng;
   torch::Generator generator;
   std::shared_ptr<spdlog::logger> log;

@@ -19,6 +19,7 @@
 #include "core/store/RunStore.h"
 #include "core/tasks/Task.h"
 #include "core/text/CharTokenizer.h"
+#include "tests/HfTestSupport.h"
 #include "tests/TestSupport.h"
 
 using namespace tb;
@@ -136,6 +137,25 @@ class TestDistributed : public QObject {
     }
     for (const char* metric : {"loss/total", "entropy", "grad_norm", "kl"})
       for (size_t i = 0; i < ma.at(metric).size(); ++i) TB_NEAR(mb.at(metric)[i].value, ma.at(metric)[i].value, 1e-4);
+
+    if (args.join(' ').contains("model.hf_path")) {
+      // An HF policy's checkpoints hold its LoRA adapters; B starts at 0, so |B| is how far they moved.
+      const auto ta = checkpointTrainableTensors(store->latestCheckpoint(a)->path);
+      const auto tb = checkpointTrainableTensors(store->latestCheckpoint(b)->path);
+      QVERIFY(!ta.empty());
+      QCOMPARE(tb.size(), ta.size());
+      double maxDiff = 0, maxB = 0;
+      for (size_t i = 0; i < ta.size(); ++i) {
+        QCOMPARE(tb[i].first, ta[i].first);
+        maxDiff = std::max(maxDiff, (ta[i].second - tb[i].second).abs().max().item<double>());
+        if (ta[i].first.find("lora_B") != std::string::npos)
+          maxB = std::max(maxB, ta[i].second.abs().max().item<double>());
+      }
+      qInfo("%s: adapters B up to %.3g; 1 vs 2 processes differ by at most %.3g", qPrintable(name), maxB, maxDiff);
+      QVERIFY2(maxB > 1e-4, qPrintable(QString("adapters moved by %1 only").arg(maxB)));
+      QVERIFY2(maxDiff < 1e-5, qPrintable(QString("1 vs 2 processes: adapters differ by %1").arg(maxDiff)));
+      return;
+    }
 
     GptPolicy pa = checkpointPolicy(db, a), pb = checkpointPolicy(db, b);
     QVERIFY(pa && pb);
@@ -269,6 +289,22 @@ class TestDistributed : public QObject {
 
   // Several optimiser steps per rollout (old log-probs scored across ranks) and a critic, an
   // algorithm part whose gradients every rank computes in full.
+  // A Hugging Face policy with LoRA (tests/HfTestSupport.h): the adapters are what the ranks
+  // broadcast and all-reduce.
+  void twoProcessesMatchOneProcessHfLora() {
+    const std::string model = writeTinyHfPolicy(std::filesystem::path(dir_.path().toStdString()) / "tiny-qwen2");
+    QStringList args{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "3", "--seed", "7", "--quiet"};
+    for (const std::string s : {"model.hf_path=" + model, std::string("rollout.prompts=4"), std::string("rollout.group_size=4"),
+                                std::string("rollout.max_new_tokens=64"), std::string("warmstart.demonstrations=8"),
+                                std::string("warmstart.steps=3"), std::string("warmstart.batch=4"), std::string("eval.every=2"),
+                                std::string("eval.problems=3"), std::string("eval.samples=2"), std::string("eval.k=2"),
+                                std::string("run.threads=1"), std::string("algo.entropy_coef=0.01"),
+                                std::string("algo.kl_coef=0.04"), std::string("run.checkpoint_every=1"),
+                                std::string("train.lr=0.01")})
+      args << "--set" << QString::fromStdString(s);
+    compareOneAndTwoProcesses("hf-lora", args);
+  }
+
   void twoProcessesMatchOneProcessPpo() {
     QStringList args = tinyRun("ppo", 3);
     args << "--set" << "train.minibatches=2" << "--set" << "train.epochs=2";

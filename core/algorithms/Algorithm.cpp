@@ -52,6 +52,12 @@ ReferenceMode Algorithm::referenceMode() const {
 
 bool Algorithm::needsOldScores() const { return advantage_->needsOldScores(); }
 
+std::string Algorithm::builtInPolicyNeededBy() const {
+  for (Part* p : allParts())
+    if (const char* what = p->needsBuiltInPolicy()) return what;
+  return "";
+}
+
 void Algorithm::begin(TrainingContext& ctx) {
   for (Part* p : allParts()) p->begin(ctx);
 }

@@ -24,6 +24,8 @@ class Algorithm {
   ReferenceMode referenceMode() const;
   bool needsReference() const { return referenceMode() != ReferenceMode::None; }
   bool needsOldScores() const;
+  // The first part's Part::needsBuiltInPolicy(), or "" when every part runs on any policy.
+  std::string builtInPolicyNeededBy() const;
 
   void begin(TrainingContext& ctx);
   std::vector<const Problem*> pick(TrainingContext& ctx, int count);

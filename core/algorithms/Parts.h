@@ -20,10 +20,13 @@
 #include "core/algorithms/PartInfo.h"
 #include "core/algorithms/Rollout.h"
 #include "core/config/RunConfig.h"
+#include "core/Error.h"
 #include "core/model/GptPolicy.h"
+#include "core/rollout/PolicyModel.h"
 #include "core/rollout/Sampler.h"
 #include "core/tasks/Task.h"
 #include "core/text/CharTokenizer.h"
+#include "core/text/PolicyTokenizer.h"
 
 namespace spdlog {
 class logger;
@@ -33,24 +36,32 @@ namespace tb {
 
 // How a rollout strategy asks the loop for completions.
 struct SampleRequest {
-  GptPolicy* model = nullptr;            // nullptr = the policy being trained
+  PolicyModel* model = nullptr;          // nullptr = the policy being trained
   double temperature = -1;               // < 0 = rollout.temperature
   int maxNewTokens = -1;                 // < 0 = rollout.max_new_tokens
   std::vector<std::string> prefixes;     // per problem: text placed before the completion (hints)
   std::string source = "policy";
   // Nash-MD: sample from the geometric mixture of `model` and `mixtureWith` (weight `mixture` on it).
-  GptPolicy* mixtureWith = nullptr;
+  PolicyModel* mixtureWith = nullptr;
   double mixture = 0;
 };
+
+// The refusal of a part that needs the built-in policy (Part::needsBuiltInPolicy) in a run that
+// trains a Hugging Face checkpoint.
+[[noreturn]] inline void refuseHfPolicy(const RunConfig& config, const std::string& part) {
+  failInput("algorithm '", config.algorithm(), "': ", part,
+            " needs the built-in policy; it cannot train a Hugging Face checkpoint (model.hf_path). "
+            "Critic-free sampling algorithms (grpo, dapo, dr_grpo, ...) can");
+}
 
 // What parts may use: the task, the models, the random streams and the loop's services.
 struct TrainingContext {
   const RunConfig& config;
   const Task& task;
   const TaskInfo& taskInfo;
-  const CharTokenizer& tokenizer;
-  GptPolicy& policy;
-  GptPolicy* reference = nullptr;        // frozen warm start (or previous iteration, see ReferenceMode)
+  const PolicyTokenizer& tokenizer;
+  PolicyModel& policy;
+  PolicyModel* reference = nullptr;      // frozen warm start (or previous iteration, see ReferenceMode)
   std::mt19937_64& rng;
   torch::Generator& generator;
   spdlog::logger& log;
@@ -69,6 +80,20 @@ struct TrainingContext {
   // Metrics parts report this iteration (averaged over minibatches when reported from loss()).
   std::vector<std::pair<std::string, double>> metrics = {};
   void metric(const std::string& name, double value) { metrics.emplace_back(name, value); }
+
+  // The built-in policy and its character tokenizer, for parts that need the model's internals
+  // (a critic built on its trunk, its attention maps, legal-step scoring, tree search). A run
+  // that trains a Hugging Face checkpoint (model.hf_path) is refused, naming `part`.
+  GptPolicy& builtInPolicy(const std::string& part) const {
+    GptPolicy* gpt = policy.gpt();
+    if (!gpt) refuseHfPolicy(config, part);
+    return *gpt;
+  }
+  const CharTokenizer& charTokenizer(const std::string& part) const {
+    const auto* chars = dynamic_cast<const CharTokenizer*>(&tokenizer);
+    if (!chars) refuseHfPolicy(config, part);
+    return *chars;
+  }
 };
 
 // The tensors of an update batch (all rows of the rollout), computed once before the update.
@@ -115,6 +140,9 @@ class Part {
   virtual ReferenceMode reference() const { return ReferenceMode::None; }
   // Called once before the first iteration (after the warm start or a restore).
   virtual void begin(TrainingContext&) {}
+  // What of the built-in policy's internals the part needs (a critic on its trunk, its attention
+  // maps, ...), for refusing a Hugging Face policy before any work; null = none.
+  virtual const char* needsBuiltInPolicy() const { return nullptr; }
   virtual nlohmann::json state() const { return nullptr; }
   virtual void restore(const nlohmann::json&) {}
   // The warm-start demonstration as this part wants it written (Thinkless adds a mode token).

@@ -23,6 +23,22 @@ std::vector<ParamSpec> commonParams() {
       P::integer("model.heads", 4, 1, 64, "Attention heads per layer (must divide model.d_model)"),
       P::integer("model.context", 160, 16, 16384,
                  "Longest sequence (prompt + completion) in tokens the model accepts"),
+      P::text("model.hf_path", "",
+              "Train a Hugging Face Llama / Qwen2 checkpoint from this local folder (config.json, *.safetensors, "
+              "tokenizer.json) instead of the built-in policy; empty = built-in. The built-in model.* shape "
+              "settings then do not apply (docs/HF_CHECKPOINTS.md)"),
+      P::choice("model.hf_chat", "auto", {"auto", "on", "off"},
+                "Prompts of an HF policy as one user turn in its chat template (auto: when the tokenizer has one)"),
+      P::choice("model.device", "cpu", {"cpu", "cuda"}, "Device of an HF policy"),
+      P::choice("model.dtype", "auto", {"auto", "float32", "bfloat16", "float16"},
+                "Weights of an HF policy; auto = bfloat16 on CUDA, float32 on the CPU"),
+      P::integer("model.lora_rank", 8, 0, 4096,
+                 "LoRA rank of an HF policy (only the adapters train; the frozen base is the reference); "
+                 "0 = train every weight"),
+      P::real("model.lora_alpha", 16.0, 0.0, 1e6, "LoRA alpha (the adapter is scaled by alpha / rank)"),
+      P::text("model.lora_targets", "q_proj,k_proj,v_proj,o_proj",
+              "Comma-separated projections that carry LoRA adapters (q_proj, k_proj, v_proj, o_proj, gate_proj, "
+              "up_proj, down_proj, lm_head)"),
       P::integer("rollout.prompts", 8, 1, 65536, "Prompts (problems) per iteration"),
       P::integer("rollout.group_size", 8, 1, 4096, "Completions sampled per prompt (G)"),
       P::real("rollout.temperature", 0.7, 0.01, 10.0,

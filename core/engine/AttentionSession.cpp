@@ -19,6 +19,9 @@ AttentionSample attentionOfRunText(RunStore& store, std::int64_t runId, int iter
   const auto record = store.run(runId);
   if (!record) failInput("no run ", runId, " in workspace '", store.path(), "'");
   const RunConfig config = RunConfig::fromJson(record->config, "run " + std::to_string(record->id));
+  if (!config.getString("model.hf_path").empty())
+    failInput("run ", record->id, " trained the Hugging Face checkpoint '", config.getString("model.hf_path"),
+              "' (model.hf_path); the attention view recomputes built-in policies only");
   const auto task = TaskRegistry::instance().at(config.task(), "task").create(config);
   const CharTokenizer tokenizer(task->alphabet() +
                                 algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm")));

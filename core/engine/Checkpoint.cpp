@@ -27,26 +27,6 @@ void readingFile(const std::string& path, Fn&& fn) {
   }
 }
 
-// torch's Module::load replaces tensors whatever their shape; a file of another model (another
-// vocabulary, width or depth) must be refused instead of silently changing the model.
-std::vector<std::vector<int64_t>> shapesOf(torch::nn::Module& module) {
-  std::vector<std::vector<int64_t>> out;
-  for (const auto& p : module.named_parameters()) out.push_back(p.value().sizes().vec());
-  return out;
-}
-
-void requireSameShapes(const std::string& path, const std::vector<std::vector<int64_t>>& before,
-                       torch::nn::Module& module) {
-  size_t i = 0;
-  for (const auto& p : module.named_parameters()) {
-    if (i < before.size() && p.value().sizes().vec() != before[i])
-      failInput("checkpoint '", path, "' holds a model of another shape: ", p.key(), " is ", p.value().sizes(),
-                ", this run's model needs ", c10::IntArrayRef(before[i]),
-                " (model.* settings, or the task's or algorithm's alphabet, differ)");
-    ++i;
-  }
-}
-
 }  // namespace
 
 void saveModel(const std::string& path, GptPolicy& policy) {
@@ -59,16 +39,14 @@ void loadModel(const std::string& path, GptPolicy& policy) {
   readingFile(path, [&] {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
-    const auto shapes = shapesOf(*policy);
-    policy->load(archive);
-    requireSameShapes(path, shapes, *policy);
+    loadModuleKeepingShapes(*policy, archive, path);
   });
 }
 
-void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+void saveCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::Optimizer& optimizer,
                     const TrainingState& state) {
   torch::serialize::OutputArchive archive, model, optim;
-  policy->save(model);
+  policy.save(model);
   optimizer.save(optim);
   archive.write("model", model);
   archive.write("optimizer", optim);
@@ -93,31 +71,25 @@ std::vector<std::string> loadCheckpointModels(const std::string& path, GptPolicy
     torch::serialize::InputArchive archive, model;
     archive.load_from(path);
     archive.read("model", model);
-    const auto shapes = shapesOf(*policy);
-    policy->load(model);
-    requireSameShapes(path, shapes, *policy);
+    loadModuleKeepingShapes(*policy, model, path);
     for (const auto& [name, module] : modules) {
       torch::serialize::InputArchive part;
       if (!archive.try_read("part." + name, part)) continue;
-      const auto partShapes = shapesOf(*module);
-      module->load(part);
-      requireSameShapes(path, partShapes, *module);
+      loadModuleKeepingShapes(*module, part, path);
       loaded.push_back(name);
     }
   });
   return loaded;
 }
 
-int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+int loadCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::Optimizer& optimizer,
                    const TrainingState& state) {
   int iteration = -1;
   readingFile(path, [&] {
     torch::serialize::InputArchive archive, model, optim;
     archive.load_from(path);
     archive.read("model", model);
-    const auto shapes = shapesOf(*policy);
-    policy->load(model);
-    requireSameShapes(path, shapes, *policy);
+    policy.load(model, path);
     archive.read("optimizer", optim);
     optimizer.load(optim);
     torch::Tensor it, generatorState;

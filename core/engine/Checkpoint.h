@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/GptPolicy.h"
+#include "core/rollout/PolicyModel.h"
 
 namespace tb {
 
@@ -22,11 +23,13 @@ struct TrainingState {
   std::vector<std::pair<std::string, torch::nn::Module*>> modules;  // trainable parts (critic, log Z)
 };
 
-void saveCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+// The policy's trainable state goes in as PolicyModel::save writes it (the whole built-in policy,
+// or an HF policy's adapters).
+void saveCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::Optimizer& optimizer,
                     const TrainingState& state);
 // Restores into existing objects; throws InputError naming the file when it is unreadable or was
 // written for a model of another shape. Returns the iteration stored.
-int loadCheckpoint(const std::string& path, GptPolicy& policy, torch::optim::Optimizer& optimizer,
+int loadCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::Optimizer& optimizer,
                    const TrainingState& state);
 
 // Only the policy and the named trainable parts of a checkpoint (for inspection and search, no

@@ -94,6 +94,9 @@ SearchOutcome searchProblem(const SearchRequest& request) {
   const std::string valueSource = config.getString("search.value");
   if (valueSource == "value_model") valueModel = ValueModel(policy->config());
   if (record) {
+    if (!config.getString("model.hf_path").empty())
+      failInput("run ", record->id, " trained the Hugging Face checkpoint '", config.getString("model.hf_path"),
+                "' (model.hf_path); tree search runs the built-in policy only");
     const auto ckpt = request.store->latestCheckpoint(record->id);
     const std::string reference = request.store->runDirectory(record->id) + "/reference.pt";
     if (ckpt) {

@@ -17,7 +17,10 @@
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
 #include "core/engine/Distributed.h"
+#include "core/hf/HfModelConfig.h"
 #include "core/metrics/PassAtK.h"
+#include "core/rollout/HfPolicyModel.h"
+#include "core/rollout/HfPolicyTokenizer.h"
 #include "core/rollout/MixtureSampler.h"
 #include "core/algorithms/parts/SemanticClusters.h"
 
@@ -43,6 +46,24 @@ RolloutBatch selectRows(const RolloutBatch& batch, const torch::Tensor& rows) {
   return out;
 }
 
+// model.lora_targets: comma-separated module names ("q_proj, v_proj").
+std::vector<std::string> splitLoraTargets(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  auto flush = [&] {
+    const auto b = current.find_first_not_of(" \t"), e = current.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(current.substr(b, e - b + 1));
+    current.clear();
+  };
+  for (char c : text) {
+    if (c == ',') flush();
+    else current += c;
+  }
+  flush();
+  if (out.empty()) failInput("model.lora_targets = '", text, "': expected module names such as q_proj,v_proj");
+  return out;
+}
+
 }  // namespace
 
 GptConfig modelConfig(const RunConfig& c, int vocabSize) {
@@ -62,23 +83,48 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
       log_(std::move(log)),
       dist_(dist),
       task_(TaskRegistry::instance().at(config.task(), "task").create(config)),
-      tokenizer_(task_->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm"))),
       rng_(static_cast<std::uint64_t>(config.getInt("run.seed"))),
       generator_(at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.getInt("run.seed")))) {
   config_.validate();
   iterations_ = static_cast<int>(config.getInt("run.iterations"));
   torch::manual_seed(static_cast<std::uint64_t>(config.getInt("run.seed")));
-  const GptConfig mc = modelConfig(config, tokenizer_.vocabSize());
-  policy_ = GptPolicy(mc);
+  if (const std::string folder = config.getString("model.hf_path"); folder.empty()) {
+    auto chars = std::make_unique<CharTokenizer>(
+        task_->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm")));
+    policy_ = std::make_unique<GptPolicyModel>(GptPolicy(modelConfig(config, chars->vocabSize())));
+    tokenizer_ = std::move(chars);
+  } else {
+    const HfModelConfig hf = readHfModelConfig(folder + "/config.json");
+    auto tokenizer = std::make_unique<HfPolicyTokenizer>(folder, config.getString("model.hf_chat"), hf.vocabSize);
+    HfPolicySpec spec;
+    spec.folder = folder;
+    spec.device = config.getString("model.device");
+    spec.dtype = config.getString("model.dtype") == "auto" ? "" : config.getString("model.dtype");
+    spec.loraRank = static_cast<int>(config.getInt("model.lora_rank"));
+    spec.loraAlpha = config.getFloat("model.lora_alpha");
+    spec.loraTargets = splitLoraTargets(config.getString("model.lora_targets"));
+    policy_ = std::make_unique<HfPolicyModel>(spec, tokenizer->stopIds());
+    tokenizer_ = std::move(tokenizer);
+  }
   algorithm_ = Algorithm::create(config);
+  if (policy_->gpt() == nullptr) {
+    if (const std::string part = algorithm_->builtInPolicyNeededBy(); !part.empty())
+      refuseHfPolicy(config, part);
+    if (algorithm_->referenceMode() == ReferenceMode::PreviousIteration)
+      failInput("algorithm '", config.algorithm(), "' plays the policy against its previous iteration (SPIN), "
+                "which needs the built-in policy; it cannot train a Hugging Face checkpoint (model.hf_path)");
+    if (!config.getString("warmstart.checkpoint").empty())
+      failInput("warmstart.checkpoint = '", config.getString("warmstart.checkpoint"),
+                "': a model file of the built-in policy cannot start a Hugging Face checkpoint's run "
+                "(model.hf_path); leave it empty");
+  }
   if (task_->problems(Split::Train).empty()) failInput("task '", config.task(), "' has no training problems");
   // Flow of Reasoning's loss runs the policy itself over legal steps: its gradient cannot be split
   // into per-rank rows the way every other objective's can.
   if (dist_ && algorithm_->parts().objective == "trajectory_balance")
     failInput("algorithm '", config.algorithm(), "' cannot train across processes (its trajectory-balance loss "
               "scores every legal step with the policy itself); run it in one process");
-  log_->info("policy: {} parameters (d_model {}, {} layers, {} heads, vocabulary {})",
-             policy_->parameterCount(), mc.dModel, mc.layers, mc.heads, mc.vocabSize);
+  log_->info("policy: {}", policy_->describe());
 }
 
 std::vector<torch::Tensor> TrainingSession::trainableParameters() {
@@ -88,15 +134,15 @@ std::vector<torch::Tensor> TrainingSession::trainableParameters() {
   return params;
 }
 
-TokenScores TrainingSession::scoreRows(GptPolicy& model, const RolloutBatch& batch, double temperature) {
-  if (!dist_) return scoreCompletions(model, batch, temperature);
+TokenScores TrainingSession::scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature) {
+  if (!dist_) return model.score(batch, temperature);
   const std::int64_t N = batch.tokens.size(0), L = batch.completionMask.size(1);
   const auto [first, last] = shardRange(N, dist_->rank(), dist_->worldSize());
   // logprobs, entropies and mean log-softmax of every row, this rank's rows filled in.
   auto assembled = torch::zeros({3, N, L}, torch::kFloat);
   TokenScores local;
   if (last > first) {
-    local = scoreCompletions(model, selectRows(batch, torch::arange(first, last)), temperature);
+    local = model.score(selectRows(batch, torch::arange(first, last)), temperature);
     torch::NoGradGuard noGrad;
     assembled[0].narrow(0, first, last - first).copy_(local.logprobs);
     assembled[1].narrow(0, first, last - first).copy_(local.entropies);
@@ -114,16 +160,10 @@ TokenScores TrainingSession::scoreRows(GptPolicy& model, const RolloutBatch& bat
   return out;
 }
 
-void TrainingSession::copyPolicyInto(GptPolicy& target) {
-  torch::NoGradGuard noGrad;
-  auto source = policy_->named_parameters();
-  for (auto& p : target->named_parameters()) p.value().copy_(source[p.key()]);
-}
-
 void TrainingSession::beginTraining() {
   const TaskInfo& taskInfo = TaskRegistry::instance().at(config_.task(), "task");
   context_ = std::make_unique<TrainingContext>(TrainingContext{
-      config_, *task_, taskInfo, tokenizer_, policy_, reference_ ? &reference_ : nullptr, rng_, generator_, *log_});
+      config_, *task_, taskInfo, *tokenizer_, *policy_, reference_.get(), rng_, generator_, *log_});
   TrainingContext& ctx = *context_;
   ctx.iterations = iterations_;
   ctx.groupSize = static_cast<int>(config_.getInt("rollout.group_size"));
@@ -136,7 +176,7 @@ void TrainingSession::beginTraining() {
   ctx.pickProblems = [this](int count) { return algorithm_->pick(*context_, count); };
   algorithm_->begin(ctx);
   // The optimiser covers the policy and the algorithm's trainable parts (a critic, log Z).
-  std::vector<torch::Tensor> params = policy_->parameters();
+  std::vector<torch::Tensor> params = policy_->trainableParameters();
   for (auto& [name, module] : algorithm_->modules())
     for (auto& p : module->parameters()) params.push_back(p);
   optimizer_ = std::make_unique<torch::optim::AdamW>(
@@ -150,43 +190,39 @@ RunStatus TrainingSession::run() {
   const ReferenceMode referenceMode = algorithm_->referenceMode();
   int start = 0;
   if (auto ckpt = store_.latestCheckpoint(runId_); ckpt && std::filesystem::exists(referencePath)) {
-    if (referenceMode != ReferenceMode::None) reference_ = GptPolicy(policy_->config());
+    // The reference first: for a LoRA policy restoring it folds the warm start into the base and
+    // attaches the adapters the optimiser and the checkpoint then hold.
+    auto reference = policy_->restoreReference(referencePath);
+    if (referenceMode != ReferenceMode::None) reference_ = std::move(reference);
     beginTraining();
     nlohmann::json algorithmState;
-    const int done = loadCheckpoint(ckpt->path, policy_, *optimizer_,
+    const int done = loadCheckpoint(ckpt->path, *policy_, *optimizer_,
                                     {-1, &rng_, &generator_, &algorithmState, algorithm_->modules()});
     algorithm_->restore(algorithmState);
     store_.truncateAfter(runId_, done);
     start = done + 1;
     log_->info("resuming from checkpoint of iteration {} ({})", done, ckpt->path);
-    if (referenceMode == ReferenceMode::Frozen) loadModel(referencePath, reference_);
   } else {
     store_.truncateAfter(runId_, -1);  // a restart without checkpoint begins from scratch
     warmStart();
     if (control_.cancelRequested()) return RunStatus::Cancelled;
     // Every rank warm-starts the same way; rank 0's weights make sure they start equal.
-    if (dist_) dist_->broadcast(policy_->parameters(), "the warm-started policy");
-    saveModel(referencePath, policy_);
-    if (referenceMode != ReferenceMode::None) {
-      reference_ = GptPolicy(policy_->config());
-      copyPolicyInto(reference_);
-    }
+    if (dist_) dist_->broadcast(policy_->trainableParameters(), "the warm-started policy");
+    auto reference = policy_->adoptReference(referencePath);
+    if (referenceMode != ReferenceMode::None) reference_ = std::move(reference);
+    // A LoRA policy now trains fresh adapters: rank 0's make sure the ranks start equal.
+    if (dist_) dist_->broadcast(policy_->trainableParameters(), "the policy's trainable weights");
     beginTraining();
     if (dist_)
       for (auto& [name, module] : algorithm_->modules()) dist_->broadcast(module->parameters(), name.c_str());
   }
-  if (reference_) {
-    reference_->eval();
-    for (auto& p : reference_->parameters()) p.set_requires_grad(false);
-  }
-
   const int evalEvery = static_cast<int>(config_.getInt("eval.every"));
   const int ckptEvery = static_cast<int>(config_.getInt("run.checkpoint_every"));
   for (int it = start; it < iterations_; ++it) {
     if (!waitIfPaused()) return RunStatus::Cancelled;
     if (evalEvery > 0 && it % evalEvery == 0) evaluate(it);
     // SPIN's opponent: the policy as it was before this iteration.
-    if (referenceMode == ReferenceMode::PreviousIteration) copyPolicyInto(reference_);
+    if (referenceMode == ReferenceMode::PreviousIteration) policy_->copyInto(*reference_);
     iterate(it);
     if (it + 1 == iterations_ || (ckptEvery > 0 && (it + 1) % ckptEvery == 0)) checkpoint(it);
   }
@@ -216,7 +252,7 @@ bool TrainingSession::waitIfPaused() {
 void TrainingSession::warmStart() {
   if (const std::string from = config_.getString("warmstart.checkpoint"); !from.empty()) {
     try {
-      loadModel(from, policy_);
+      loadModel(from, *policy_->gpt());
     } catch (const InputError& e) {
       failInput("warmstart.checkpoint: ", e.what(), " (expected a model file of the same model.* shape and task)");
     }
@@ -238,15 +274,15 @@ void TrainingSession::warmStart() {
   // A demonstration must fit the completion limit and the model's context, else the policy
   // could never write it.
   const size_t maxNew = static_cast<size_t>(config_.getInt("rollout.max_new_tokens"));
-  const size_t context = static_cast<size_t>(config_.getInt("model.context"));
+  const size_t context = static_cast<size_t>(policy_->context());
   std::vector<const Problem*> problems;
   int tooLong = 0;
   for (size_t i = 0; i < order.size() && static_cast<int>(problems.size()) < demos; ++i) {
     const Problem& p = pool[order[i]];
     auto demo = algorithm_->demonstration(*task_, p, rng_);
     if (!demo) continue;
-    const size_t completion = tokenizer_.encodeCompletion(*demo).size();
-    if (completion > maxNew || tokenizer_.encodePrompt(p.prompt).size() + completion > context) {
+    const size_t completion = tokenizer_->encodeCompletion(*demo).size();
+    if (completion > maxNew || tokenizer_->encodePrompt(p.prompt).size() + completion > context) {
       ++tooLong;
       continue;
     }
@@ -254,11 +290,11 @@ void TrainingSession::warmStart() {
   }
   if (problems.empty())
     failInput("no warm-start demonstration of task '", config_.task(), "' fits rollout.max_new_tokens = ", maxNew,
-              " and model.context = ", context, " (", tooLong, " were too long)");
+              " and the model's context of ", context, " (", tooLong, " were too long)");
   if (tooLong > 0) log_->warn("warm start: {} demonstrations longer than rollout.max_new_tokens skipped", tooLong);
   log_->info("warm start: {} steps of supervised fine-tuning on solver solutions of {} problems", steps, problems.size());
 
-  torch::optim::AdamW sft(policy_->parameters(), torch::optim::AdamWOptions(config_.getFloat("warmstart.lr")));
+  torch::optim::AdamW sft(policy_->trainableParameters(), torch::optim::AdamWOptions(config_.getFloat("warmstart.lr")));
   const int batchSize = static_cast<int>(config_.getInt("warmstart.batch"));
   double t0 = nowSeconds(), smoothed = 0;
   for (int step = 0; step < steps; ++step) {
@@ -269,9 +305,9 @@ void TrainingSession::warmStart() {
       // Another solution of the same problem may be longer than the one that was checked.
       std::vector<int> target;
       for (int attempt = 0; attempt < 8 && (target.empty() || target.size() > maxNew); ++attempt)
-        target = tokenizer_.encodeCompletion(*algorithm_->demonstration(*task_, p, rng_));
+        target = tokenizer_->encodeCompletion(*algorithm_->demonstration(*task_, p, rng_));
       if (target.size() > maxNew) continue;
-      bp.push_back(tokenizer_.encodePrompt(p.prompt));
+      bp.push_back(tokenizer_->encodePrompt(p.prompt));
       bt.push_back(std::move(target));
     }
     // Cosine decay from warmstart.lr to a tenth of it: a lower final rate settles the fit.
@@ -279,12 +315,12 @@ void TrainingSession::warmStart() {
     const double lr = config_.getFloat("warmstart.lr") * (0.1 + 0.45 * (1 + std::cos(M_PI * progress)));
     for (auto& group : sft.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     if (bp.empty()) continue;
-    RolloutBatch batch = makeBatch(bp, bt, CharTokenizer::kPad);
-    auto scores = scoreCompletions(policy_, batch, 1.0);
+    RolloutBatch batch = makeBatch(bp, bt, tokenizer_->padId());
+    auto scores = policy_->score(batch, 1.0);
     auto loss = -(scores.logprobs.sum() / batch.completionMask.sum());
     sft.zero_grad();
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(policy_->parameters(), 1.0);
+    torch::nn::utils::clip_grad_norm_(policy_->trainableParameters(), 1.0);
     sft.step();
     const double l = loss.item<double>();
     smoothed = step == 0 ? l : 0.9 * smoothed + 0.1 * l;
@@ -303,10 +339,10 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   r.problems = problems;
   std::vector<std::vector<int>> promptIds;
   for (size_t p = 0; p < problems.size(); ++p) {
-    auto ids = tokenizer_.encodePrompt(problems[p]->prompt);
+    auto ids = tokenizer_->encodePrompt(problems[p]->prompt);
     if (p < request.prefixes.size() && !request.prefixes[p].empty()) {
-      auto prefix = tokenizer_.encodeCompletion(request.prefixes[p]);
-      ids.insert(ids.end(), prefix.begin(), prefix.end() - 1);  // without its <eos>
+      auto prefix = tokenizer_->encodeText(request.prefixes[p]);
+      ids.insert(ids.end(), prefix.begin(), prefix.end());
     }
     for (int g = 0; g < groupSize; ++g) promptIds.push_back(ids);
   }
@@ -315,8 +351,8 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   options.topP = config_.getFloat("rollout.top_p");
   options.maxNewTokens =
       request.maxNewTokens >= 0 ? request.maxNewTokens : static_cast<int>(config_.getInt("rollout.max_new_tokens"));
-  options.padId = CharTokenizer::kPad;
-  options.eosId = CharTokenizer::kEos;
+  options.padId = tokenizer_->padId();
+  options.eosId = tokenizer_->eosId();
   // Each row draws from its own counter-based stream (Sampler.h): the completions do not depend
   // on how the rows are split over ranks.
   std::uint64_t base = 0;
@@ -340,14 +376,19 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
   const double tSample = nowSeconds();
   auto rowsTable = torch::zeros({rowCount, L + 3}, torch::kDouble);
   if (!localPrompts.empty()) {
-    GptPolicy& model = request.model ? *request.model : policy_;
-    const bool wasTraining = model->is_training();
-    model->eval();
-    RolloutBatch batch = request.mixtureWith
-                             ? sampleMixtureCompletions(model, *request.mixtureWith, request.mixture, localPrompts,
-                                                        options, generator)
-                             : sampleCompletions(model, localPrompts, options, generator);
-    if (wasTraining) model->train();
+    PolicyModel& model = request.model ? *request.model : *policy_;
+    const bool wasTraining = model.module().is_training();
+    model.module().eval();
+    RolloutBatch batch;
+    if (request.mixtureWith) {
+      GptPolicy* own = model.gpt();
+      GptPolicy* other = request.mixtureWith->gpt();
+      TB_CHECK(own && other, "mixture sampling needs two built-in policies");
+      batch = sampleMixtureCompletions(*own, *other, request.mixture, localPrompts, options, generator);
+    } else {
+      batch = model.sample(localPrompts, options, generator);
+    }
+    if (wasTraining) model.module().train();
     auto local = rowsTable.narrow(0, first, last - first);
     local.narrow(1, 0, L).copy_(batch.tokens.narrow(1, batch.promptLength, L));
     local.select(1, L + 2).copy_(batch.entropies.sum(1));
@@ -368,7 +409,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
     if (static_cast<size_t>(row.group) < request.prefixes.size()) row.prefix = request.prefixes[row.group];
     row.length = static_cast<int>(table[i][L]);
     for (int j = 0; j < row.length; ++j) row.completionIds.push_back(static_cast<int>(table[i][j]));
-    row.completion = tokenizer_.decode(row.completionIds);
+    row.completion = tokenizer_->decode(row.completionIds);
     row.verdict = task_->verify(*problems[row.group], algorithm_->verifiable(row.text()));
     row.finished = table[i][L + 1] > 0.5;
     if (row.length > 0) row.meanEntropy = table[i][L + 2] / row.length;
@@ -433,7 +474,7 @@ void TrainingSession::iterate(int iteration) {
       completionIds.push_back(row.completionIds);
       lengthSum += row.length;
     }
-    update.batch = makeBatch(promptIds, completionIds, CharTokenizer::kPad);
+    update.batch = makeBatch(promptIds, completionIds, tokenizer_->padId());
     update.maxLength = maxLen;
     const int epochs = static_cast<int>(config_.getInt("train.epochs"));
     const auto groups = rollout.groupRows();
@@ -446,12 +487,12 @@ void TrainingSession::iterate(int iteration) {
     {
       torch::NoGradGuard noGrad;
       if (!singleUpdate) {
-        auto old = scoreRows(policy_, update.batch, temperature);
+        auto old = scoreRows(*policy_, update.batch, temperature);
         update.oldLogp = old.logprobs;
         update.oldEntropies = old.entropies;
         update.oldMeanLogSoftmax = old.meanLogSoftmax;
       }
-      if (reference_) update.refLogp = scoreRows(reference_, update.batch, temperature).logprobs;
+      if (reference_) update.refLogp = scoreRows(*reference_, update.batch, temperature).logprobs;
     }
     const double tAdvantages = nowSeconds();
     scoreSeconds = tAdvantages - tScore;
@@ -476,7 +517,7 @@ void TrainingSession::iterate(int iteration) {
         in.rollout = &rollout;
         in.rows = rowList;
         in.batch = selectRows(update.batch, rows);
-        auto scores = scoreRows(policy_, in.batch, temperature);
+        auto scores = scoreRows(*policy_, in.batch, temperature);
         in.logp = scores.logprobs;
         in.entropies = scores.entropies;
         in.meanLogSoftmax = scores.meanLogSoftmax;
@@ -498,7 +539,7 @@ void TrainingSession::iterate(int iteration) {
         if (result.loss.requires_grad()) result.loss.backward();
         // The sum over ranks is the gradient of the whole minibatch's loss. The algorithm's own
         // parts (a critic, log Z) saw every row on every rank: their gradients already agree.
-        if (dist_) dist_->allReduceGradients(policy_->parameters(), kGradientBucketBytes);
+        if (dist_) dist_->allReduceGradients(policy_->trainableParameters(), kGradientBucketBytes);
         const std::vector<torch::Tensor> params = trainableParameters();
         const double norm = torch::nn::utils::clip_grad_norm_(
             params, gradClip > 0 ? gradClip : std::numeric_limits<double>::infinity());
@@ -712,7 +753,7 @@ void TrainingSession::checkpoint(int iteration) {
   if (dist_ && dist_->rank() != 0) return;  // rank 0 alone writes checkpoints
   const std::string path = store_.runDirectory(runId_) + "/checkpoint-" + std::to_string(iteration) + ".pt";
   nlohmann::json algorithmState = algorithm_->state();
-  saveCheckpoint(path, policy_, *optimizer_, {iteration, &rng_, &generator_, &algorithmState, algorithm_->modules()});
+  saveCheckpoint(path, *policy_, *optimizer_, {iteration, &rng_, &generator_, &algorithmState, algorithm_->modules()});
   store_.addCheckpoint(runId_, iteration, path);
   log_->info("checkpoint of iteration {} written to {}", iteration, path);
 }

@@ -19,9 +19,10 @@
 #include "core/engine/RunControl.h"
 #include "core/engine/RunListener.h"
 #include "core/model/GptPolicy.h"
+#include "core/rollout/PolicyModel.h"
 #include "core/rollout/Sampler.h"
 #include "core/tasks/Task.h"
-#include "core/text/CharTokenizer.h"
+#include "core/text/PolicyTokenizer.h"
 
 namespace spdlog {
 class logger;
@@ -41,8 +42,8 @@ class TrainingSession {
   // Trains to the end; returns Finished or Cancelled. Throws on errors (the engine stores them).
   RunStatus run();
 
-  GptPolicy& policy() { return policy_; }
-  const CharTokenizer& tokenizer() const { return tokenizer_; }
+  PolicyModel& policy() { return *policy_; }
+  const PolicyTokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
   void warmStart();
@@ -56,10 +57,9 @@ class TrainingSession {
   bool waitIfPaused();
   // Distributed runs: scores of the rows of `batch`, each rank scoring its shard; the others'
   // rows enter as constants, so a loss over the result back-propagates into this rank's rows only.
-  TokenScores scoreRows(GptPolicy& model, const RolloutBatch& batch, double temperature);
+  TokenScores scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature);
   // Every trainable tensor the optimiser holds, policy first.
   std::vector<torch::Tensor> trainableParameters();
-  void copyPolicyInto(GptPolicy& target);
   void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,
                      std::vector<SampleRecord> samples, bool countsAsIteration,
                      std::vector<ReasoningTree> trees = {});
@@ -76,9 +76,10 @@ class TrainingSession {
   Distributed* dist_ = nullptr;  // null for a single process
 
   std::unique_ptr<Task> task_;
-  CharTokenizer tokenizer_;
-  GptPolicy policy_{nullptr};
-  GptPolicy reference_{nullptr};
+  // The built-in policy with its character tokenizer, or a Hugging Face checkpoint (model.hf_path).
+  std::unique_ptr<PolicyTokenizer> tokenizer_;
+  std::unique_ptr<PolicyModel> policy_;
+  std::unique_ptr<PolicyModel> reference_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::unique_ptr<Algorithm> algorithm_;
   std::unique_ptr<TrainingContext> context_;

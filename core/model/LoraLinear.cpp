@@ -56,7 +56,7 @@ LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool withBias) : in_(in)
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   auto y = F::linear(x, weight, bias);
-  if (loraA_) y = y + loraB_->forward(loraA_->forward(x)) * loraScale();
+  if (loraA_ && loraEnabled_) y = y + loraB_->forward(loraA_->forward(x)) * loraScale();
   return y;
 }
 
@@ -111,6 +111,10 @@ int applyLora(torch::nn::Module& model, const LoraConfig& config) {
 
 void mergeLora(torch::nn::Module& model) {
   for (auto& [path, linear] : loraLinears(model)) linear->mergeLora();
+}
+
+void setLoraEnabled(torch::nn::Module& model, bool enabled) {
+  for (auto& [path, linear] : loraLinears(model)) linear->setLoraEnabled(enabled);
 }
 
 std::vector<std::string> loraModuleNames(torch::nn::Module& model) {

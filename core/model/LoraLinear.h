@@ -40,11 +40,15 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::nn::Linear& loraB() { return loraB_; }
   // W += (alpha / r) B A, then the adapter is removed.
   void mergeLora();
+  // A disabled adapter is skipped in forward (the frozen base alone: the reference policy of a
+  // LoRA run shares the module with the policy).
+  void setLoraEnabled(bool enabled) { loraEnabled_ = enabled; }
 
  private:
   int64_t in_, out_;
   int rank_ = 0;
   double alpha_ = 0.0;
+  bool loraEnabled_ = true;
   torch::nn::Linear loraA_{nullptr}, loraB_{nullptr};
 };
 TORCH_MODULE(LoraLinear);
@@ -61,6 +65,8 @@ struct LoraConfig {
 int applyLora(torch::nn::Module& model, const LoraConfig& config);
 // Folds every adapter into its base weight (see mergeLora) and removes it.
 void mergeLora(torch::nn::Module& model);
+// Enables or disables every adapter of the model (see LoraLinearImpl::setLoraEnabled).
+void setLoraEnabled(torch::nn::Module& model, bool enabled);
 // The module paths that carry an adapter, sorted.
 std::vector<std::string> loraModuleNames(torch::nn::Module& model);
 

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "core/text/PolicyTokenizer.h"
+
 namespace tb {
 
-class CharTokenizer {
+class CharTokenizer : public PolicyTokenizer {
  public:
   static constexpr int kPad = 0;
   static constexpr int kBos = 1;
@@ -16,19 +18,21 @@ class CharTokenizer {
 
   explicit CharTokenizer(const std::string& alphabet);
 
-  int vocabSize() const { return kFirstChar + static_cast<int>(chars_.size()); }
+  int vocabSize() const override { return kFirstChar + static_cast<int>(chars_.size()); }
   const std::string& alphabet() const { return chars_; }
   // <bos> followed by the characters of `text`.
-  std::vector<int> encodePrompt(const std::string& text) const;
+  std::vector<int> encodePrompt(const std::string& text) const override;
   // Characters of `text` followed by <eos> (supervised targets).
-  std::vector<int> encodeCompletion(const std::string& text) const;
+  std::vector<int> encodeCompletion(const std::string& text) const override;
   // Characters of `text` only (a reasoning step and its '\n', a prefix after the prompt).
-  std::vector<int> encodeText(const std::string& text) const;
+  std::vector<int> encodeText(const std::string& text) const override;
   // The id of one character (InputError when it is not in the alphabet).
   int idOf(char c) const;
   // Text of ids up to the first <eos>; <pad>/<bos> are skipped.
-  std::string decode(const std::vector<int>& ids) const;
+  std::string decode(const std::vector<int>& ids) const override;
   std::string decode(const int64_t* ids, int count) const;
+  int padId() const override { return kPad; }
+  int eosId() const override { return kEos; }
 
  private:
   std::string chars_;

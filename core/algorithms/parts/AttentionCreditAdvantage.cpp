@@ -17,10 +17,11 @@ class AttentionCreditAdvantage : public AdvantageEstimator {
     params_.topFraction = c.getFloat("algo.attention_top");
     params_.gamma = c.getFloat("algo.attention_gamma");
   }
+  const char* needsBuiltInPolicy() const override { return kPart; }
   torch::Tensor estimate(TrainingContext& ctx, const Rollout& rollout, const UpdateBatch& batch) override {
     const auto out = groupNormalizedRowAdvantages(rollout, true);
     const auto& mask = batch.batch.completionMask;
-    auto scale = attentionCreditScale(ctx.policy, batch.batch, mode_, params_);
+    auto scale = attentionCreditScale(ctx.builtInPolicy(kPart), batch.batch, mode_, params_);
     auto adv = applyCreditScale(sequenceAdvantages(out), scale) * mask;
     auto scaled = ((scale != 1.0) & (sequenceAdvantages(out) >= 0).expand_as(scale)).to(torch::kFloat);
     ctx.metric("attention/scaled_frac", maskedMeanValue(scaled, mask));
@@ -28,6 +29,7 @@ class AttentionCreditAdvantage : public AdvantageEstimator {
   }
 
  private:
+  static constexpr const char* kPart = "attention-based credit assignment (its attention maps)";
   std::string mode_;
   AttentionCreditParams params_;
 };

@@ -24,6 +24,8 @@
 namespace tb {
 namespace {
 
+constexpr const char* kPart = "Flow of Reasoning (legal-step scoring)";
+
 double forLogReward(const RunConfig& c, const Verdict& v) {
   const double floor = c.getFloat("algo.gfn_reward_floor");
   const double r = v.correct ? c.getFloat("algo.gfn_reward_correct") : std::max(floor, 10.0 * v.reward);
@@ -51,13 +53,14 @@ class GfnSampling : public RolloutStrategy {
       : config_(c), replayProb_(c.getFloat("algo.replay_prob")), localSearch_(c.getBool("algo.local_search")),
         maxSteps_(static_cast<int>(c.getInt("algo.max_steps"))), buffer_(static_cast<int>(c.getInt("algo.replay_size"))) {}
 
+  const char* needsBuiltInPolicy() const override { return kPart; }
   Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems, const Finisher& finish) override {
     Rollout r;
     r.problems = problems;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     int replayed = 0, improved = 0;
     torch::NoGradGuard noGrad;
-    ctx.policy->eval();
+    ctx.builtInPolicy(kPart)->eval();
     for (size_t g = 0; g < problems.size(); ++g) {
       const Problem& p = *problems[g];
       double bestLogR = -1e300;
@@ -69,7 +72,7 @@ class GfnSampling : public RolloutStrategy {
           if (auto e = buffer_.sample(p.id, ctx.rng)) steps = e->steps, source = "replay", ++replayed;
         }
         if (steps.empty())
-          steps = sampleLegalTrajectory(ctx.policy, ctx.tokenizer, ctx.task, p, {}, maxSteps_, ctx.temperature,
+          steps = sampleLegalTrajectory(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, p, {}, maxSteps_, ctx.temperature,
                                         ctx.generator);
         RolloutRow row = trajectoryRow(ctx, static_cast<int>(g), p, steps, source);
         const double logR = forLogReward(config_, row.verdict);
@@ -78,7 +81,7 @@ class GfnSampling : public RolloutStrategy {
         r.rows.push_back(std::move(row));
       }
       if (localSearch_ && best.size() > 1) {
-        auto candidate = sampleLegalTrajectory(ctx.policy, ctx.tokenizer, ctx.task, p, localSearchCandidate(best),
+        auto candidate = sampleLegalTrajectory(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, p, localSearchCandidate(best),
                                                maxSteps_, ctx.temperature, ctx.generator);
         const Verdict v = ctx.task.verify(p, trajectoryRow(ctx, 0, p, candidate, "").completion);
         const double logR = forLogReward(config_, v);
@@ -86,7 +89,7 @@ class GfnSampling : public RolloutStrategy {
       }
     }
     addLogFlows(ctx, r);
-    ctx.policy->train();
+    ctx.builtInPolicy(kPart)->train();
     ctx.metric("gfn/replayed", replayed);
     ctx.metric("gfn/local_search_improved", improved);
     ctx.metric("gfn/buffer_size", static_cast<double>(buffer_.size()));
@@ -113,7 +116,7 @@ class GfnSampling : public RolloutStrategy {
     if (trajectories.empty()) return;
     std::vector<torch::Tensor> perStep;
     try {
-      perStep = legalActionLogProbs(ctx.policy, ctx.tokenizer, ctx.task, trajectories, 1.0);
+      perStep = legalActionLogProbs(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, trajectories, 1.0);
     } catch (const InputError& e) {
       ctx.log.warn("log-flows of the stored trajectories not computed: {}", e.what());
       return;
@@ -164,7 +167,7 @@ class TrajectoryBalance : public Objective {
       logPb.push_back(logBackward(ctx.task, *problem, trajectories.back().steps));
       byGroup[row.group].push_back(static_cast<int64_t>(k));
     }
-    auto perStep = legalActionLogProbs(ctx.policy, ctx.tokenizer, ctx.task, trajectories, ctx.temperature);
+    auto perStep = legalActionLogProbs(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, trajectories, ctx.temperature);
     std::vector<torch::Tensor> sums;
     for (auto& t : perStep) sums.push_back(t.sum());
     auto logPf = torch::stack(sums);

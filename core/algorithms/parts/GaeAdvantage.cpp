@@ -18,9 +18,11 @@ class GaeAdvantage : public AdvantageEstimator {
       : gamma_(c.getFloat("algo.gamma")), lambda_(c.getFloat("algo.gae_lambda")), vfCoef_(c.getFloat("algo.vf_coef")),
         valueClip_(c.getFloat("algo.value_clip")), whiten_(c.getBool("algo.whiten_advantages")) {}
 
+  const char* needsBuiltInPolicy() const override { return "the PPO critic (a copy of the policy's trunk)"; }
   void begin(TrainingContext& ctx) override {
-    critic_ = ValueModel(ctx.policy->config());
-    critic_->initFrom(ctx.policy);
+    GptPolicy& policy = ctx.builtInPolicy(needsBuiltInPolicy());
+    critic_ = ValueModel(policy->config());
+    critic_->initFrom(policy);
   }
   std::vector<std::pair<std::string, torch::nn::Module*>> modules() override { return {{"critic", critic_.get()}}; }
 

@@ -113,6 +113,7 @@ class NashMdPairs : public RolloutStrategy {
  public:
   explicit NashMdPairs(const RunConfig& c) : mixture_(c.getFloat("algo.mixture")) {}
   ReferenceMode reference() const override { return ReferenceMode::Frozen; }
+  const char* needsBuiltInPolicy() const override { return "Nash-MD's geometric mixture of policy and reference"; }
   Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems, const Finisher& finish) override {
     const int half = std::max(1, ctx.groupSize / 2);
     Rollout own = ctx.sample(problems, half, SampleRequest{});

@@ -28,6 +28,8 @@
 namespace tb {
 namespace {
 
+constexpr const char* kPart = "tree search over the policy's steps";
+
 double seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -58,6 +60,7 @@ class SearchRollout : public RolloutStrategy {
     options_.validate();
   }
 
+  const char* needsBuiltInPolicy() const override { return kPart; }
   Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems, const Finisher& finish) override {
     policyOptions_.stepLevel = ctx.taskInfo.stepLevel;
     policyOptions_.rolloutTokens = ctx.maxNewTokens;
@@ -69,7 +72,7 @@ class SearchRollout : public RolloutStrategy {
       ReasoningTree tree;
       {
         torch::NoGradGuard noGrad;
-        PolicySearchSpace space(ctx.policy, ctx.tokenizer, ctx.task, *problem, policyOptions_, ctx.generator,
+        PolicySearchSpace space(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, *problem, policyOptions_, ctx.generator,
                                 valueModel_ ? &valueModel_ : nullptr);
         tree = runSearch(space, options_, problem->prompt);
       }
@@ -124,7 +127,7 @@ class SearchRollout : public RolloutStrategy {
   RolloutRow row(TrainingContext& ctx, const Problem& problem, const std::vector<std::string>& prefixSteps,
                  const std::string& text, bool final, const std::string& source) const {
     RolloutRow out;
-    out.promptIds = stateTokens(ctx.tokenizer, problem.prompt, prefixSteps);
+    out.promptIds = stateTokens(ctx.charTokenizer(kPart), problem.prompt, prefixSteps);
     for (const auto& s : prefixSteps) out.prefix += s + "\n";
     out.completion = text;
     out.completionIds = final ? ctx.tokenizer.encodeCompletion(text) : ctx.tokenizer.encodeText(text + "\n");
@@ -175,8 +178,9 @@ class SearchTraces : public SearchRollout {
   explicit SearchTraces(const RunConfig& c) : SearchRollout(c), valueCoef_(c.getFloat("search.value_coef")) {}
 
   void begin(TrainingContext& ctx) override {
-    valueModel_ = ValueModel(ctx.policy->config());
-    valueModel_->initFrom(ctx.policy);
+    GptPolicy& policy = ctx.builtInPolicy(kPart);
+    valueModel_ = ValueModel(policy->config());
+    valueModel_->initFrom(policy);
   }
 
   Rollout collect(TrainingContext& ctx, const std::vector<const Problem*>& problems, const Finisher& finish) override {
@@ -213,7 +217,7 @@ class SearchTraces : public SearchRollout {
     if (values.empty()) return false;
     auto& targets = targets_[group];
     for (int id = 1; id < tree.size(); ++id)
-      targets.emplace_back(stateTokens(ctx.tokenizer, problem.prompt, stepsTo(tree, id)), values[id]);
+      targets.emplace_back(stateTokens(ctx.charTokenizer(kPart), problem.prompt, stepsTo(tree, id)), values[id]);
 
     std::set<std::string> seen;
     int traces = 0;

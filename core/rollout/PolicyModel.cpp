@@ -1,0 +1,88 @@
+// PolicyModel: the built-in policy behind the training loop's policy interface.
+#include "core/rollout/PolicyModel.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/Error.h"
+
+namespace tb {
+
+void freezeModule(torch::nn::Module& module) {
+  module.eval();
+  for (auto& p : module.parameters()) p.set_requires_grad(false);
+}
+
+void loadModuleKeepingShapes(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                             const std::string& path) {
+  std::vector<std::vector<int64_t>> before;
+  for (const auto& p : module.named_parameters()) before.push_back(p.value().sizes().vec());
+  module.load(archive);
+  size_t i = 0;
+  for (const auto& p : module.named_parameters()) {
+    if (i < before.size() && p.value().sizes().vec() != before[i])
+      failInput("checkpoint '", path, "' holds a model of another shape: ", p.key(), " is ", p.value().sizes(),
+                ", this run's model needs ", c10::IntArrayRef(before[i]),
+                " (model.* settings, or the task's or algorithm's alphabet, differ)");
+    ++i;
+  }
+}
+
+std::string GptPolicyModel::describe() {
+  const GptConfig& c = policy_->config();
+  std::ostringstream out;
+  out << "built-in GPT policy: " << policy_->parameterCount() << " parameters (d_model " << c.dModel << ", "
+      << c.layers << " layers, " << c.heads << " heads, vocabulary " << c.vocabSize << ")";
+  return out.str();
+}
+
+RolloutBatch GptPolicyModel::sample(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
+                                    torch::Generator& generator) {
+  return sampleCompletions(policy_, prompts, options, generator);
+}
+
+TokenScores GptPolicyModel::score(const RolloutBatch& batch, double temperature) {
+  return scoreCompletions(policy_, batch, temperature);
+}
+
+void GptPolicyModel::save(torch::serialize::OutputArchive& archive) { policy_->save(archive); }
+
+void GptPolicyModel::load(torch::serialize::InputArchive& archive, const std::string& path) {
+  loadModuleKeepingShapes(*policy_, archive, path);
+}
+
+std::unique_ptr<PolicyModel> GptPolicyModel::adoptReference(const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  save(archive);
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::rename(tmp.c_str(), path.c_str());
+  auto reference = std::make_unique<GptPolicyModel>(GptPolicy(policy_->config()));
+  copyInto(*reference);
+  freezeModule(reference->module());
+  return reference;
+}
+
+std::unique_ptr<PolicyModel> GptPolicyModel::restoreReference(const std::string& path) {
+  auto reference = std::make_unique<GptPolicyModel>(GptPolicy(policy_->config()));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    reference->load(archive, path);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    failInput("reference model '", path, "' cannot be loaded: ", what.substr(0, what.find('\n')));
+  }
+  freezeModule(reference->module());
+  return reference;
+}
+
+void GptPolicyModel::copyInto(PolicyModel& target) {
+  GptPolicy* other = target.gpt();
+  TB_CHECK(other != nullptr, "the built-in policy can only be copied into another built-in policy");
+  torch::NoGradGuard noGrad;
+  auto source = policy_->named_parameters();
+  for (auto& p : (*other)->named_parameters()) p.value().copy_(source[p.key()]);
+}
+
+}  // namespace tb

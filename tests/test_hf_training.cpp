@@ -1,0 +1,186 @@
+// End-to-end runs that train a Hugging Face checkpoint as the policy (model.hf_path): a tiny
+// random Qwen2 in the exact HF layout with the qwen2_like tokenizer.json (tests/data/hf_tokenizer),
+// prompts in its ChatML template. LoRA runs train only the adapters while the reference is the
+// frozen base (KL 0 before the first update, > 0 after); a LoRA run's checkpoints hold only the
+// adapters; an interrupted run resumes bit-identically (the warm start is folded into the base
+// again); full fine-tuning keeps a frozen copy; algorithms that need the built-in policy's
+// internals, and broken folders, are refused by name.
+#include <torch/torch.h>
+
+#include <QtTest>
+
+#include <filesystem>
+
+#include "core/config/RunConfig.h"
+#include "core/engine/Engine.h"
+#include "core/store/RunStore.h"
+#include "tests/EngineTestSupport.h"
+#include "tests/HfTestSupport.h"
+
+using namespace tb;
+namespace fs = std::filesystem;
+
+namespace {
+
+RunConfig hfConfig(const std::string& folder, const std::string& algorithm, int iterations) {
+  RunConfig c = RunConfig::defaults("game24", algorithm);
+  c.set("model.hf_path", folder);
+  for (const char* o : {"rollout.prompts=2", "rollout.group_size=4", "rollout.max_new_tokens=64",
+                        "warmstart.demonstrations=8", "warmstart.steps=3", "warmstart.batch=4", "eval.every=0",
+                        "run.threads=1", "run.checkpoint_every=1", "run.samples_logged=8", "train.lr=0.01"})
+    c.applyOverride(o);
+  // A KL penalty (the reference matters) and an entropy bonus (a gradient even when every reward is 0).
+  for (const char* o : {"algo.entropy_coef=0.01", "algo.kl_coef=0.04"})
+    if (c.schema().find(std::string(o).substr(0, std::string(o).find('=')))) c.applyOverride(o);
+  c.set("run.iterations", iterations);
+  return c;
+}
+
+struct Outcome {
+  RunStatus status;
+  std::string message;
+  std::int64_t id = 0;
+};
+
+Outcome runToEnd(const std::string& db, const RunConfig& config, RunListener* listener = nullptr,
+                 RunControl* control = nullptr) {
+  std::int64_t id = 0;
+  {
+    auto store = RunStore::open(db);
+    id = createRun(*store, config);
+  }
+  RunControl own;
+  const RunStatus status = executeRun(db, id, control ? *control : own, listener);
+  return {status, RunStore::open(db)->run(id)->message, id};
+}
+
+}  // namespace
+
+class TestHfTraining : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::string model_;
+
+ private slots:
+  void initTestCase() { model_ = writeTinyHfPolicy(fs::path(dir_.path().toStdString()) / "tiny-qwen2"); }
+
+  void loraRunTrainsAdaptersOverTheFrozenBase() {
+    const std::string db = dir_.filePath("lora.sqlite").toStdString();
+    const Outcome out = runToEnd(db, hfConfig(model_, "grpo", 3));
+    QVERIFY2(out.status == RunStatus::Finished, out.message.c_str());
+    auto store = RunStore::open(db);
+    // The reference is the base with the warm start folded in: equal to the policy before the
+    // first update, apart after it.
+    const auto kl = store->metric(out.id, "kl");
+    QCOMPARE(kl.size(), size_t(3));
+    QVERIFY2(std::abs(kl[0].value) < 1e-6, qPrintable(QString::number(kl[0].value, 'g', 10)));
+    QVERIFY2(kl[2].value > 1e-7, qPrintable(QString::number(kl[2].value, 'g', 10)));
+    QVERIFY(store->metric(out.id, "warmstart/loss", -1000).size() >= 1);
+    // Completions are decoded text of the model's tokenizer, stored with their prompts.
+    const auto samples = store->samples(out.id);
+    QVERIFY(samples.size() >= 8);
+    QVERIFY(samples[0].tokens > 0);
+    // Checkpoints hold the adapters only; reference.pt the warm start's adapters.
+    const auto ckpt = store->latestCheckpoint(out.id);
+    QVERIFY(ckpt.has_value());
+    const auto tensors = checkpointTrainableTensors(ckpt->path);
+    QCOMPARE(tensors.size(), size_t(2 /*layers*/ * 4 /*q k v o*/ * 2 /*A, B*/));
+    QCOMPARE(tensors[0].first, std::string("model.layers.0.self_attn.q_proj.lora_A.weight"));
+    QCOMPARE(tensors[0].second.sizes(), torch::IntArrayRef({8, 32}));
+    for (const auto& [name, tensor] : tensors) QVERIFY2(name.find(".lora_") != std::string::npos, name.c_str());
+    // The adapters trained: B started at 0.
+    QVERIFY(tensors[1].first.find("lora_B") != std::string::npos);
+    QVERIFY(tensors[1].second.abs().max().item<double>() > 0);
+    QVERIFY(fs::exists(store->runDirectory(out.id) + "/reference.pt"));
+    bool describedLora = false;
+    for (const auto& line : store->logs(out.id))
+      describedLora |= line.message.find("LoRA r 8") != std::string::npos;
+    QVERIFY(describedLora);
+  }
+
+  void interruptedLoraRunResumesIdentically() {
+    const RunConfig config = hfConfig(model_, "grpo", 3);
+    const std::string straightDb = dir_.filePath("straight.sqlite").toStdString();
+    const Outcome straight = runToEnd(straightDb, config);
+    QVERIFY2(straight.status == RunStatus::Finished, straight.message.c_str());
+
+    const std::string resumedDb = dir_.filePath("resumed.sqlite").toStdString();
+    RunControl control;
+    CancelAfter cancel(control, 1);  // checkpoint of iteration 0 written; iteration 1 is lost
+    const Outcome first = runToEnd(resumedDb, config, &cancel, &control);
+    QCOMPARE(first.status, RunStatus::Cancelled);
+    RunControl again;
+    QCOMPARE(executeRun(resumedDb, first.id, again, nullptr), RunStatus::Finished);
+
+    auto a = RunStore::open(straightDb);
+    auto b = RunStore::open(resumedDb);
+    const auto ma = a->metrics(straight.id), mb = b->metrics(first.id);
+    int compared = 0;
+    for (const auto& [name, points] : ma) {
+      if (isTimingMetric(name)) continue;
+      QVERIFY2(mb.count(name) && mb.at(name).size() == points.size(), name.c_str());
+      for (size_t i = 0; i < points.size(); ++i) {
+        QVERIFY2(mb.at(name)[i].value == points[i].value,
+                 qPrintable(QString("%1 @%2: straight %3, resumed %4").arg(name.c_str()).arg(points[i].iteration)
+                                .arg(points[i].value, 0, 'g', 17).arg(mb.at(name)[i].value, 0, 'g', 17)));
+        ++compared;
+      }
+    }
+    QVERIFY(compared > 30);
+    QVERIFY(ma.count("kl") && ma.at("kl").back().value > 0);
+  }
+
+  void fullFineTuningKeepsAFrozenCopy() {
+    RunConfig config = hfConfig(model_, "grpo", 2);
+    config.set("model.lora_rank", 0);
+    config.set("train.lr", 0.001);
+    const std::string db = dir_.filePath("full.sqlite").toStdString();
+    const Outcome out = runToEnd(db, config);
+    QVERIFY2(out.status == RunStatus::Finished, out.message.c_str());
+    auto store = RunStore::open(db);
+    const auto kl = store->metric(out.id, "kl");
+    QCOMPARE(kl.size(), size_t(2));
+    QVERIFY(std::abs(kl[0].value) < 1e-6);
+    QVERIFY(kl[1].value > 1e-8);
+    const auto tensors = checkpointTrainableTensors(store->latestCheckpoint(out.id)->path);
+    QVERIFY(!tensors.empty());
+    QCOMPARE(tensors[0].first, std::string("model.embed_tokens.weight"));
+    for (const auto& [name, tensor] : tensors) QVERIFY2(name.find("lora_") == std::string::npos, name.c_str());
+  }
+
+  // Refusals name what is wrong and store the run as failed.
+  void refusals() {
+    struct Case {
+      std::string algorithm;
+      std::vector<std::string> overrides;
+      std::string expected;
+    };
+    const std::vector<Case> cases = {
+        {"ppo", {}, "the PPO critic"},
+        {"spin", {}, "previous iteration (SPIN)"},
+        {"grpo", {"model.lora_targets=qq_proj"}, "model.lora_targets"},
+        {"grpo", {"model.hf_path=" + dir_.filePath("missing").toStdString()}, "missing/config.json"},
+        {"grpo", {"warmstart.checkpoint=/tmp/x.pt"}, "warmstart.checkpoint"},
+        {"grpo", {"model.device=cuda"}, "model.device"},
+    };
+    int i = 0;
+    for (const auto& c : cases) {
+      RunConfig config = hfConfig(model_, c.algorithm, 1);
+      for (const auto& o : c.overrides) config.applyOverride(o);
+      const Outcome out = runToEnd(dir_.filePath("refused-" + QString::number(i++) + ".sqlite").toStdString(), config);
+      QCOMPARE(out.status, RunStatus::Failed);
+      QVERIFY2(out.message.find(c.expected) != std::string::npos, (c.algorithm + ": " + out.message).c_str());
+    }
+    // A folder without tokenizer.json.
+    const fs::path bare = fs::path(dir_.path().toStdString()) / "bare";
+    fs::create_directories(bare);
+    fs::copy_file(fs::path(model_) / "config.json", bare / "config.json");
+    fs::copy_file(fs::path(model_) / "model.safetensors", bare / "model.safetensors");
+    const Outcome out = runToEnd(dir_.filePath("bare.sqlite").toStdString(), hfConfig(bare.string(), "grpo", 1));
+    QCOMPARE(out.status, RunStatus::Failed);
+    QVERIFY2(out.message.find("no tokenizer.json") != std::string::npos, out.message.c_str());
+  }
+};
+
+QTEST_APPLESS_MAIN(TestHfTraining)
+#include "test_hf_training.moc"
