@@ -19,47 +19,12 @@
 #include "kernels/DecodeAttention.h"
 #include "kernels/FusedTokenScores.h"
 #include "kernels/TokenScoresBench.h"
+#include "tests/KernelTestSupport.h"
 
 namespace tb {
 namespace {
 
 constexpr double kTol = 1e-5;
-
-// max_i |a_i - b_i| / max(1, |b_i|): relative error, absolute below 1 (entropies near 0).
-double elementRelErr(const torch::Tensor& a, const torch::Tensor& b) {
-  const auto ad = a.detach().to(torch::kDouble), bd = b.detach().to(torch::kDouble);
-  if (ad.numel() == 0) return 0.0;
-  return ((ad - bd).abs() / bd.abs().clamp_min(1.0)).max().item<double>();
-}
-
-// max |a - b| / max(max |b|, floor): normwise relative error of a gradient; the floor (the
-// largest upstream gradient) keeps a gradient that is exactly 0 (V = 1) from dividing by ~0.
-double normRelErr(const torch::Tensor& a, const torch::Tensor& b, double floor = 1e-30) {
-  const auto ad = a.detach().to(torch::kDouble), bd = b.detach().to(torch::kDouble);
-  const double scale = std::max(bd.abs().max().item<double>(), floor);
-  return (ad - bd).abs().max().item<double>() / scale;
-}
-
-bool allFinite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
-
-// Random logits of `shape` (last dim V): N(0, 3^2), with the first row's logits spread over
-// [-80, 80] and, when there are two rows or more, the second row one logit at +80 and the rest
-// at -80 (a nearly one-hot distribution).
-torch::Tensor randomLogits(const std::vector<int64_t>& shape, torch::Generator& gen) {
-  auto z = torch::randn(shape, gen, torch::kFloat).mul_(3.0f);
-  auto flat = z.view({-1, shape.back()});
-  if (flat.size(0) >= 1) flat[0].uniform_(-80.0, 80.0, gen);
-  if (flat.size(0) >= 2) {
-    flat[1].fill_(-80.0f);
-    flat[1][shape.back() / 2] = 80.0f;
-  }
-  return z;
-}
-
-torch::Tensor randomTargets(const std::vector<int64_t>& shape, torch::Generator& gen) {
-  std::vector<int64_t> leading(shape.begin(), shape.end() - 1);
-  return torch::randint(shape.back(), leading, gen, torch::kLong);
-}
 
 // The shapes the tests run: N = 1, V = 1, V below / at / above the chunk of 4096, leading [B, L].
 const std::vector<std::vector<int64_t>> kShapes{
@@ -92,15 +57,6 @@ DecodeCase randomDecodeCase(int64_t B, int64_t H, int64_t Dh, int64_t C, int64_t
   valid = valid | ((pos >= length) & (torch::rand({B, C}, gen) < 0.5)) | (pos == length - 1);
   c.valid = valid;
   return c;
-}
-
-bool throwsC10(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error&) {
-    return true;
-  }
-  return false;
 }
 
 }  // namespace

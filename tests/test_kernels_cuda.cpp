@@ -24,55 +24,13 @@
 
 #include "kernels/DecodeAttention.h"
 #include "kernels/FusedTokenScores.h"
+#include "tests/KernelTestSupport.h"
 
 namespace tb {
 namespace {
 
 constexpr double kTol = 1e-5;
 const torch::Device kCuda(torch::kCUDA, 0);
-
-// max_i |a_i - b_i| / max(1, |b_i|): relative error, absolute below 1 (entropies near 0).
-double elementRelErr(const torch::Tensor& a, const torch::Tensor& b) {
-  const auto ad = a.detach().to(torch::kCPU, torch::kDouble), bd = b.detach().to(torch::kCPU, torch::kDouble);
-  if (ad.numel() == 0) return 0.0;
-  return ((ad - bd).abs() / bd.abs().clamp_min(1.0)).max().item<double>();
-}
-
-// max |a - b| / max(max |b|, floor): normwise relative error of a gradient.
-double normRelErr(const torch::Tensor& a, const torch::Tensor& b, double floor = 1e-30) {
-  const auto ad = a.detach().to(torch::kCPU, torch::kDouble), bd = b.detach().to(torch::kCPU, torch::kDouble);
-  const double scale = std::max(bd.abs().max().item<double>(), floor);
-  return (ad - bd).abs().max().item<double>() / scale;
-}
-
-bool allFinite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
-
-bool throwsC10(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error&) {
-    return true;
-  }
-  return false;
-}
-
-// The CPU tests' logits (tests/test_kernels.cpp): N(0, 3^2), the first row spread over [-80, 80],
-// the second nearly one-hot (+80 against -80).
-torch::Tensor randomLogits(const std::vector<int64_t>& shape, torch::Generator& gen) {
-  auto z = torch::randn(shape, gen, torch::kFloat).mul_(3.0f);
-  auto flat = z.view({-1, shape.back()});
-  if (flat.size(0) >= 1) flat[0].uniform_(-80.0, 80.0, gen);
-  if (flat.size(0) >= 2) {
-    flat[1].fill_(-80.0f);
-    flat[1][shape.back() / 2] = 80.0f;
-  }
-  return z;
-}
-
-torch::Tensor randomTargets(const std::vector<int64_t>& shape, torch::Generator& gen) {
-  std::vector<int64_t> leading(shape.begin(), shape.end() - 1);
-  return torch::randint(shape.back(), leading, gen, torch::kLong);
-}
 
 // N = 1, V = 1, V below / at / above the CPU chunk and the kernels' vector widths (odd V: rows
 // off 16-byte boundaries), leading [B, L].
