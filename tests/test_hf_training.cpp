@@ -13,6 +13,9 @@
 
 #include "core/config/RunConfig.h"
 #include "core/engine/Engine.h"
+#include "core/engine/RunPolicy.h"
+#include "core/model/HfCausalLM.h"
+#include "core/model/LoraLinear.h"
 #include "core/store/RunStore.h"
 #include "tests/EngineTestSupport.h"
 #include "tests/HfTestSupport.h"
@@ -146,6 +149,53 @@ class TestHfTraining : public QObject {
     QVERIFY(!tensors.empty());
     QCOMPARE(tensors[0].first, std::string("model.embed_tokens.weight"));
     for (const auto& [name, tensor] : tensors) QVERIFY2(name.find("lora_") == std::string::npos, name.c_str());
+  }
+
+  // A trained LoRA run exported as a merged HF folder and as a PEFT adapter: the original base with
+  // the adapter loaded gives the merged model's logits, and both differ from the base (it trained).
+  // A warm-started run's adapter alone is refused (its warm start lives in the base weights).
+  void exportedPolicyLoadsBack() {
+    RunConfig config = hfConfig(model_, "grpo", 2);
+    config.set("warmstart.steps", 0);
+    const std::string db = dir_.filePath("export.sqlite").toStdString();
+    const Outcome out = runToEnd(db, config);
+    QVERIFY2(out.status == RunStatus::Finished, out.message.c_str());
+    auto store = RunStore::open(db);
+    const std::string merged = dir_.filePath("export-merged").toStdString();
+    const std::string adapter = dir_.filePath("export-adapter").toStdString();
+    QCOMPARE(exportHfPolicy(*store, out.id, merged, false), 1);
+    QCOMPARE(exportHfPolicy(*store, out.id, adapter, true), 1);
+    QVERIFY(fs::exists(fs::path(merged) / "tokenizer.json"));
+    QVERIFY(fs::exists(fs::path(adapter) / "adapter_config.json"));
+
+    HfCausalLM base = loadHfCausalLM(model_);
+    HfCausalLM withAdapter = loadHfCausalLM(model_);
+    loadLoraAdapter(*withAdapter, adapter);
+    HfCausalLM trained = loadHfCausalLM(merged);
+    double mergeDiff = 0, trainedDiff = 0;
+    {
+      torch::NoGradGuard noGrad;
+      const auto tokens = torch::tensor({{5, 77, 300, 12, 640, 9}}, torch::kLong);
+      const auto valid = torch::ones_like(tokens, torch::kBool);
+      const auto a = withAdapter->forward(tokens, valid), m = trained->forward(tokens, valid);
+      const auto b = base->forward(tokens, valid);
+      mergeDiff = (a - m).abs().max().item<double>();
+      trainedDiff = (m - b).abs().max().item<double>();
+    }
+    QVERIFY2(mergeDiff < 1e-4, qPrintable(QString("adapter vs merged: %1").arg(mergeDiff)));
+    QVERIFY2(trainedDiff > 1e-3, qPrintable(QString("merged vs base: %1").arg(trainedDiff)));
+
+    // The warm-started run of the first test function: merged works, the adapter alone is refused.
+    const Outcome warm = runToEnd(dir_.filePath("export-warm.sqlite").toStdString(), hfConfig(model_, "grpo", 1));
+    QVERIFY2(warm.status == RunStatus::Finished, warm.message.c_str());
+    auto warmStore = RunStore::open(dir_.filePath("export-warm.sqlite").toStdString());
+    QCOMPARE(exportHfPolicy(*warmStore, warm.id, dir_.filePath("export-warm").toStdString(), false), 0);
+    try {
+      exportHfPolicy(*warmStore, warm.id, dir_.filePath("export-warm-adapter").toStdString(), true);
+      QFAIL("an adapter-only export of a warm-started run was accepted");
+    } catch (const InputError& e) {
+      QVERIFY2(std::string(e.what()).find("folded into the base") != std::string::npos, e.what());
+    }
   }
 
   // Refusals name what is wrong and store the run as failed.

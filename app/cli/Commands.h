@@ -27,6 +27,7 @@ int treesCommand(const CliArguments& args);    // trees RUN
 int exportCommand(const CliArguments& args);   // export tree|tensorboard ...
 int exportTreeCommand(const CliArguments& args);         // export tree --run RUN --out F
 int exportTensorBoardCommand(const CliArguments& args);  // export tensorboard --runs ID,ID --out DIR
+int exportModelCommand(const CliArguments& args);        // export model --run RUN --out DIR [--adapter]
 int importCommand(const CliArguments& args);   // import tree FILE
 int attentionCommand(const CliArguments& args);  // attention --sample ID --out F
 int reportCommand(const CliArguments& args);     // report --runs ID,ID --out F

@@ -2,12 +2,16 @@
 // metric series as a TensorBoard event file in DIR/<id>-<name>/, so `tensorboard --logdir DIR`
 // shows the runs side by side (step = iteration; wall time = the run's start + the point's time).
 // Missing values (NaN) are left out, never written as 0.
+// `export model --run RUN --out DIR [--adapter]`: a Hugging Face run's trained policy as an HF
+// folder (merged weights, or the PEFT adapter; core/engine/RunPolicy.h).
 #include <cstdio>
 #include <sstream>
 
 #include "app/cli/Commands.h"
 #include "core/Error.h"
+#include "core/engine/RunPolicy.h"
 #include "core/export/TensorBoardWriter.h"
+#include "core/store/RunStore.h"
 
 namespace tb::cli {
 
@@ -34,7 +38,8 @@ int exportCommand(const CliArguments& args) {
   const std::string what = args.positional(0, "what to export (tree or tensorboard)");
   if (what == "tree") return exportTreeCommand(args);
   if (what == "tensorboard") return exportTensorBoardCommand(args);
-  failInput("export ", what, ": expected `export tree` or `export tensorboard`");
+  if (what == "model") return exportModelCommand(args);
+  failInput("export ", what, ": expected `export tree`, `export tensorboard` or `export model`");
 }
 
 int exportTensorBoardCommand(const CliArguments& args) {
@@ -55,6 +60,20 @@ int exportTensorBoardCommand(const CliArguments& args) {
                 file.c_str());
   }
   std::printf("open with: tensorboard --logdir %s\n", out->c_str());
+  return 0;
+}
+
+int exportModelCommand(const CliArguments& args) {
+  args.allowOnly({"run", "out", "adapter", "db"});
+  const auto run = args.value("run");
+  const auto out = args.value("out");
+  if (!run || !out) failInput("export model needs --run RUN and --out DIR");
+  const std::int64_t id = parseIdList(*run, "--run").at(0);
+  auto store = RunStore::open(workspacePath(args));
+  const bool adapter = args.flag("adapter");
+  const int iteration = exportHfPolicy(*store, id, *out, adapter);
+  std::printf("run %lld, checkpoint of iteration %d: %s written to %s\n", static_cast<long long>(id), iteration,
+              adapter ? "LoRA adapter (PEFT)" : "merged Hugging Face checkpoint", out->c_str());
   return 0;
 }
 

@@ -27,6 +27,7 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   export tree --run RUN [--iteration N] [--index K] | --tree ID  --out tree.json [--format F]
   import tree FILE [--out F --format F]        check a tree file (ours or llm-reasoners') and summarise it
   export tensorboard --runs ID,ID,... --out DIR  every metric of the runs as TensorBoard event files
+  export model --run RUN --out DIR [--adapter]   a Hugging Face run's trained policy: merged weights, or its PEFT adapter
   attention --sample ID [--run RUN] [--layers 0,1] --out FILE.json|.png|.svg
                                                the attention behind a stored sample, with its token metrics
   report --runs ID,ID,... --out FILE.html|.pdf|.md|.csv|.json [--metrics a,b] [--group-by KEY] [--title T]
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   try {
-    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only", "chat", "no-special", "keep-finished"});
+    CliArguments args(argc, argv, 2, {"json", "csv", "quiet", "dry-run", "forward-only", "fused-only", "chat", "no-special", "keep-finished", "adapter"});
     if (command == "run") return runCommand(args);
     if (command == "resume") return resumeCommand(args);
     if (command == "run-rank") return runRankCommand(args);

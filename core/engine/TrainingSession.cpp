@@ -17,10 +17,8 @@
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
 #include "core/engine/Distributed.h"
-#include "core/hf/HfModelConfig.h"
+#include "core/engine/RunPolicy.h"
 #include "core/metrics/PassAtK.h"
-#include "core/rollout/HfPolicyModel.h"
-#include "core/rollout/HfPolicyTokenizer.h"
 #include "core/rollout/MixtureSampler.h"
 #include "core/algorithms/parts/SemanticClusters.h"
 
@@ -43,24 +41,6 @@ RolloutBatch selectRows(const RolloutBatch& batch, const torch::Tensor& rows) {
   out.valid = batch.valid.index_select(0, rows);
   out.completionMask = batch.completionMask.index_select(0, rows);
   out.promptLength = batch.promptLength;
-  return out;
-}
-
-// model.lora_targets: comma-separated module names ("q_proj, v_proj").
-std::vector<std::string> splitLoraTargets(const std::string& text) {
-  std::vector<std::string> out;
-  std::string current;
-  auto flush = [&] {
-    const auto b = current.find_first_not_of(" \t"), e = current.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(current.substr(b, e - b + 1));
-    current.clear();
-  };
-  for (char c : text) {
-    if (c == ',') flush();
-    else current += c;
-  }
-  flush();
-  if (out.empty()) failInput("model.lora_targets = '", text, "': expected module names such as q_proj,v_proj");
   return out;
 }
 
@@ -88,24 +68,9 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
   config_.validate();
   iterations_ = static_cast<int>(config.getInt("run.iterations"));
   torch::manual_seed(static_cast<std::uint64_t>(config.getInt("run.seed")));
-  if (const std::string folder = config.getString("model.hf_path"); folder.empty()) {
-    auto chars = std::make_unique<CharTokenizer>(
-        task_->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm")));
-    policy_ = std::make_unique<GptPolicyModel>(GptPolicy(modelConfig(config, chars->vocabSize())));
-    tokenizer_ = std::move(chars);
-  } else {
-    const HfModelConfig hf = readHfModelConfig(folder + "/config.json");
-    auto tokenizer = std::make_unique<HfPolicyTokenizer>(folder, config.getString("model.hf_chat"), hf.vocabSize);
-    HfPolicySpec spec;
-    spec.folder = folder;
-    spec.device = config.getString("model.device");
-    spec.dtype = config.getString("model.dtype") == "auto" ? "" : config.getString("model.dtype");
-    spec.loraRank = static_cast<int>(config.getInt("model.lora_rank"));
-    spec.loraAlpha = config.getFloat("model.lora_alpha");
-    spec.loraTargets = splitLoraTargets(config.getString("model.lora_targets"));
-    policy_ = std::make_unique<HfPolicyModel>(spec, tokenizer->stopIds());
-    tokenizer_ = std::move(tokenizer);
-  }
+  RunPolicy runPolicy = makeRunPolicy(config, *task_);
+  policy_ = std::move(runPolicy.policy);
+  tokenizer_ = std::move(runPolicy.tokenizer);
   algorithm_ = Algorithm::create(config);
   if (policy_->gpt() == nullptr) {
     if (const std::string part = algorithm_->builtInPolicyNeededBy(); !part.empty())

@@ -1,0 +1,110 @@
+// RunPolicy: the policy a run trains, and the export of a trained Hugging Face policy.
+#include "core/engine/RunPolicy.h"
+
+#include <filesystem>
+
+#include "core/Error.h"
+#include "core/algorithms/AlgorithmInfo.h"
+#include "core/engine/TrainingSession.h"
+#include "core/hf/HfModelConfig.h"
+#include "core/model/LoraLinear.h"
+#include "core/rollout/HfPolicyModel.h"
+#include "core/rollout/HfPolicyTokenizer.h"
+#include "core/store/RunStore.h"
+#include "core/text/CharTokenizer.h"
+
+namespace tb {
+
+namespace {
+
+// model.lora_targets: comma-separated module names ("q_proj, v_proj").
+std::vector<std::string> splitLoraTargets(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  auto flush = [&] {
+    const auto b = current.find_first_not_of(" \t"), e = current.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(current.substr(b, e - b + 1));
+    current.clear();
+  };
+  for (char c : text) {
+    if (c == ',') flush();
+    else current += c;
+  }
+  flush();
+  if (out.empty()) failInput("model.lora_targets = '", text, "': expected module names such as q_proj,v_proj");
+  return out;
+}
+
+}  // namespace
+
+RunPolicy makeRunPolicy(const RunConfig& config, const Task& task) {
+  RunPolicy out;
+  const std::string folder = config.getString("model.hf_path");
+  if (folder.empty()) {
+    auto chars = std::make_unique<CharTokenizer>(
+        task.alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm")));
+    out.policy = std::make_unique<GptPolicyModel>(GptPolicy(modelConfig(config, chars->vocabSize())));
+    out.tokenizer = std::move(chars);
+    return out;
+  }
+  const HfModelConfig hf = readHfModelConfig(folder + "/config.json");
+  auto tokenizer = std::make_unique<HfPolicyTokenizer>(folder, config.getString("model.hf_chat"), hf.vocabSize);
+  HfPolicySpec spec;
+  spec.folder = folder;
+  spec.device = config.getString("model.device");
+  spec.dtype = config.getString("model.dtype") == "auto" ? "" : config.getString("model.dtype");
+  spec.loraRank = static_cast<int>(config.getInt("model.lora_rank"));
+  spec.loraAlpha = config.getFloat("model.lora_alpha");
+  spec.loraTargets = splitLoraTargets(config.getString("model.lora_targets"));
+  out.policy = std::make_unique<HfPolicyModel>(spec, tokenizer->stopIds());
+  out.tokenizer = std::move(tokenizer);
+  return out;
+}
+
+int exportHfPolicy(RunStore& store, std::int64_t runId, const std::string& out, bool adapterOnly) {
+  namespace fs = std::filesystem;
+  const auto record = store.run(runId);
+  if (!record) failInput("no run ", runId, " in workspace '", store.path(), "'");
+  const RunConfig config = RunConfig::fromJson(record->config, "run " + std::to_string(runId));
+  if (config.getString("model.hf_path").empty())
+    failInput("run ", runId, " trained the built-in policy; only runs of a Hugging Face checkpoint (model.hf_path) "
+              "export as Hugging Face folders");
+  const auto ckpt = store.latestCheckpoint(runId);
+  const std::string reference = store.runDirectory(runId) + "/reference.pt";
+  if (!ckpt || !fs::exists(ckpt->path) || !fs::exists(reference))
+    failInput("run ", runId, " has no checkpoint to export yet");
+  const bool warmStarted = config.getString("warmstart.checkpoint").empty() &&
+                           config.getInt("warmstart.demonstrations") > 0 && config.getInt("warmstart.steps") > 0;
+  if (adapterOnly && config.getInt("model.lora_rank") == 0)
+    failInput("run ", runId, " trained every weight (model.lora_rank = 0): it has no adapter; export it merged");
+  if (adapterOnly && warmStarted)
+    failInput("run ", runId, "'s warm start was folded into the base weights, so its adapters alone do not give "
+              "the trained policy over the original checkpoint; export it merged");
+
+  const auto task = TaskRegistry::instance().at(config.task(), "task").create(config);
+  RunPolicy run = makeRunPolicy(config, *task);
+  auto& policy = dynamic_cast<HfPolicyModel&>(*run.policy);
+  policy.restoreReference(reference);  // the warm start folded in, as the run did
+  try {
+    torch::serialize::InputArchive archive, model;
+    archive.load_from(ckpt->path);
+    archive.read("model", model);
+    policy.load(model, ckpt->path);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    failInput("checkpoint '", ckpt->path, "' cannot be loaded: ", what.substr(0, what.find('\n')));
+  }
+  if (adapterOnly) {
+    saveLoraAdapter(*policy.model(), policy.lora(), out);
+    return ckpt->iteration;
+  }
+  mergeLora(*policy.model());
+  saveHfCausalLM(policy.model(), out, "F32");
+  const fs::path source(config.getString("model.hf_path"));
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json", "generation_config.json",
+                           "special_tokens_map.json"})
+    if (fs::exists(source / file)) fs::copy_file(source / file, fs::path(out) / file, fs::copy_options::overwrite_existing);
+  return ckpt->iteration;
+}
+
+}  // namespace tb

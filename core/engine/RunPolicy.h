@@ -1,0 +1,39 @@
+#pragma once
+// The policy a run's configuration names, and exporting a trained Hugging Face policy.
+//   model.hf_path empty: the built-in GPT (model.* shape) with the character tokenizer of the
+//                        task's and algorithm's alphabet;
+//   otherwise:           the checkpoint folder's model with its tokenizer (HfPolicyModel,
+//                        HfPolicyTokenizer; model.device, model.dtype, model.hf_chat, model.lora_*).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/config/RunConfig.h"
+#include "core/rollout/PolicyModel.h"
+#include "core/tasks/Task.h"
+#include "core/text/PolicyTokenizer.h"
+
+namespace tb {
+
+class RunStore;
+
+struct RunPolicy {
+  std::unique_ptr<PolicyTokenizer> tokenizer;
+  std::unique_ptr<PolicyModel> policy;
+};
+
+// Builds (and for HF, loads) the policy; InputError naming the model.* field or the folder.
+RunPolicy makeRunPolicy(const RunConfig& config, const Task& task);
+
+// Writes the trained policy of an HF run (its latest checkpoint) as a Hugging Face folder:
+//   merged (default): the base with the adapters folded in (W + (alpha / r) B A), config.json,
+//                     model.safetensors (F32) and the checkpoint's tokenizer and generation files,
+//                     loadable by `model generate` and by transformers;
+//   adapterOnly:      the adapters in the PEFT layout (adapter_config.json,
+//                     adapter_model.safetensors) over the original base, which only exists when
+//                     the run had no warm start (a warm start is folded into the base weights).
+// InputError for a run of the built-in policy, a run without a checkpoint, or adapterOnly where
+// it cannot be. Returns the iteration of the checkpoint exported.
+int exportHfPolicy(RunStore& store, std::int64_t runId, const std::string& out, bool adapterOnly);
+
+}  // namespace tb
