@@ -11,9 +11,7 @@ namespace tb {
 namespace {
 
 void writeAtomically(const std::string& path, torch::serialize::OutputArchive& archive) {
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::filesystem::rename(tmp, path);  // atomic on POSIX within one filesystem
+  saveArchiveAtomically(archive, path);
 }
 
 template <typename Fn>

@@ -85,15 +85,10 @@ int exportHfPolicy(RunStore& store, std::int64_t runId, const std::string& out, 
   RunPolicy run = makeRunPolicy(config, *task);
   auto& policy = dynamic_cast<HfPolicyModel&>(*run.policy);
   policy.restoreReference(reference);  // the warm start folded in, as the run did
-  try {
-    torch::serialize::InputArchive archive, model;
-    archive.load_from(ckpt->path);
-    archive.read("model", model);
-    policy.load(model, ckpt->path);
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    failInput("checkpoint '", ckpt->path, "' cannot be loaded: ", what.substr(0, what.find('\n')));
-  }
+  torch::serialize::InputArchive archive, model;
+  readArchive(archive, ckpt->path, "checkpoint");
+  if (!archive.try_read("model", model)) failInput("checkpoint '", ckpt->path, "' holds no policy");
+  policy.load(model, ckpt->path);
   if (adapterOnly) {
     saveLoraAdapter(*policy.model(), policy.lora(), out);
     return ckpt->iteration;

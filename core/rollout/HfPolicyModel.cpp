@@ -1,7 +1,6 @@
 // HfPolicyModel: a Hugging Face checkpoint (with LoRA adapters) behind the policy interface.
 #include "core/rollout/HfPolicyModel.h"
 
-#include <cstdio>
 #include <sstream>
 
 #include "core/Error.h"
@@ -147,20 +146,13 @@ void HfPolicyModel::load(torch::serialize::InputArchive& archive, const std::str
 void HfPolicyModel::writeTrainable(const std::string& path) {
   torch::serialize::OutputArchive archive;
   save(archive);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::rename(tmp.c_str(), path.c_str());
+  saveArchiveAtomically(archive, path);
 }
 
 void HfPolicyModel::readTrainable(const std::string& path) {
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    load(archive, path);
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    failInput("reference '", path, "' cannot be loaded: ", what.substr(0, what.find('\n')));
-  }
+  torch::serialize::InputArchive archive;
+  readArchive(archive, path, "reference");
+  load(archive, path);
 }
 
 std::unique_ptr<PolicyModel> HfPolicyModel::foldIntoReference() {

@@ -1,7 +1,7 @@
 // PolicyModel: the built-in policy behind the training loop's policy interface.
 #include "core/rollout/PolicyModel.h"
 
-#include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "core/Error.h"
@@ -11,6 +11,22 @@ namespace tb {
 void freezeModule(torch::nn::Module& module) {
   module.eval();
   for (auto& p : module.parameters()) p.set_requires_grad(false);
+}
+
+void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::filesystem::rename(tmp, path);  // atomic on POSIX within one filesystem
+}
+
+void readArchive(torch::serialize::InputArchive& archive, const std::string& path, const std::string& what) {
+  if (!std::filesystem::exists(path)) failInput(what, " '", path, "' does not exist");
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    const std::string text = e.what_without_backtrace();
+    failInput(what, " '", path, "' cannot be loaded: ", text.substr(0, text.find('\n')));
+  }
 }
 
 void loadModuleKeepingShapes(torch::nn::Module& module, torch::serialize::InputArchive& archive,
@@ -54,9 +70,7 @@ void GptPolicyModel::load(torch::serialize::InputArchive& archive, const std::st
 std::unique_ptr<PolicyModel> GptPolicyModel::adoptReference(const std::string& path) {
   torch::serialize::OutputArchive archive;
   save(archive);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::rename(tmp.c_str(), path.c_str());
+  saveArchiveAtomically(archive, path);
   auto reference = std::make_unique<GptPolicyModel>(GptPolicy(policy_->config()));
   copyInto(*reference);
   freezeModule(reference->module());
@@ -65,14 +79,9 @@ std::unique_ptr<PolicyModel> GptPolicyModel::adoptReference(const std::string& p
 
 std::unique_ptr<PolicyModel> GptPolicyModel::restoreReference(const std::string& path) {
   auto reference = std::make_unique<GptPolicyModel>(GptPolicy(policy_->config()));
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    reference->load(archive, path);
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    failInput("reference model '", path, "' cannot be loaded: ", what.substr(0, what.find('\n')));
-  }
+  torch::serialize::InputArchive archive;
+  readArchive(archive, path, "reference model");
+  reference->load(archive, path);
   freezeModule(reference->module());
   return reference;
 }

@@ -80,6 +80,11 @@ class GptPolicyModel : public PolicyModel {
 // Sets requires_grad false and eval mode on every parameter of a reference.
 void freezeModule(torch::nn::Module& module);
 
+// Writes `archive` to path + ".tmp" and renames it into place: a crash never leaves half a file.
+void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path);
+// Reads `path` into `archive`; InputError naming `what` and the path when it cannot be read.
+void readArchive(torch::serialize::InputArchive& archive, const std::string& path, const std::string& what);
+
 // Module::load from `archive`, refusing (InputError naming `path` and the parameter) an archive
 // whose tensors have other shapes: torch's load would silently replace them (another vocabulary,
 // width or depth).
