@@ -92,7 +92,8 @@ TB_AVX2 inline float horizontalSum(__m256 a) {
 // One (row, head) with Dh = 8 * CH. `w` holds at least n rounded up to 8 floats.
 template <int CH>
 TB_AVX2 void attendAvx2(const float* q, const float* k, int64_t kS, const float* v, int64_t vS,
-                        const int64_t* index, int64_t n, float scale, float* w, float* out) {
+                        const int64_t* index, int64_t n, float scale, float* w, float* out,
+                        const float* nextK, const float* nextV) {
   __m256 qv[CH];
   for (int c = 0; c < CH; ++c) qv[c] = _mm256_loadu_ps(q + 8 * c);
   const int64_t padded = (n + 7) / 8 * 8;
@@ -102,6 +103,7 @@ TB_AVX2 void attendAvx2(const float* q, const float* k, int64_t kS, const float*
     for (int j = 0; j < 8; ++j) {
       if (i0 + j < n) {
         const float* kr = k + index[i0 + j] * kS;
+        if (nextK) for (int c = 0; c < CH; c += 2) _mm_prefetch(reinterpret_cast<const char*>(nextK + index[i0 + j] * kS + 8 * c), _MM_HINT_T0);
         __m256 a = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kr));
         for (int c = 1; c < CH; ++c) a = _mm256_fmadd_ps(qv[c], _mm256_loadu_ps(kr + 8 * c), a);
         acc[j] = a;
@@ -135,6 +137,10 @@ TB_AVX2 void attendAvx2(const float* q, const float* k, int64_t kS, const float*
     const __m256 w0 = _mm256_set1_ps(w[i]), w1 = _mm256_set1_ps(w[i + 1]);
     const float* v0 = v + index[i] * vS;
     const float* v1 = v + index[i + 1] * vS;
+    if (nextV) for (int c = 0; c < CH; c += 2) {
+      _mm_prefetch(reinterpret_cast<const char*>(nextV + index[i] * vS + 8 * c), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(nextV + index[i + 1] * vS + 8 * c), _MM_HINT_T0);
+    }
     for (int c = 0; c < CH; ++c) {
       o0[c] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(v0 + 8 * c), o0[c]);
       o1[c] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(v1 + 8 * c), o1[c]);
@@ -150,7 +156,7 @@ TB_AVX2 void attendAvx2(const float* q, const float* k, int64_t kS, const float*
 }
 
 using AttendFn = void (*)(const float*, const float*, int64_t, const float*, int64_t, const int64_t*, int64_t,
-                          float, float*, float*);
+                          float, float*, float*, const float*, const float*);
 
 AttendFn avx2Kernel(int64_t Dh) {
   switch (Dh) {
@@ -187,57 +193,63 @@ bool decodeStepAttentionHasAvx2() {
 }
 
 void decodeStepAttention(const DecodeStepAttentionArgs& a) {
-  TORCH_CHECK(a.batch >= 0 && a.heads >= 1 && a.headDim >= 1 && a.length >= 1,
+  TORCH_CHECK(a.batch >= 0 && a.tokens >= 1 && a.heads >= 1 && a.headDim >= 1 && a.start >= 0,
               "decodeStepAttention: bad sizes");
-  const int64_t H = a.heads, Dh = a.headDim, length = a.length;
+  const int64_t T = a.tokens, H = a.heads, Dh = a.headDim, span = a.start + T;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
 #if TB_HAVE_AVX2_PATH
   const AttendFn avx2 = cpuHasAvx2() ? avx2Kernel(Dh) : nullptr;
 #endif
   // About 16k multiply-adds of the dot products per task.
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, length * Dh));
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, span * Dh));
   auto work = [&](int64_t begin, int64_t end) {
     thread_local Scratch scratch;
-    if (static_cast<int64_t>(scratch.index.size()) < length) scratch.index.resize(static_cast<size_t>(length));
-    if (static_cast<int64_t>(scratch.weight.size()) < length + 8)
-      scratch.weight.resize(static_cast<size_t>(length + 8));
+    if (static_cast<int64_t>(scratch.index.size()) < span) scratch.index.resize(static_cast<size_t>(span));
+    if (static_cast<int64_t>(scratch.weight.size()) < span + 8) scratch.weight.resize(static_cast<size_t>(span + 8));
     int64_t* index = scratch.index.data();
     float* w = scratch.weight.data();
-    int64_t rowOfIndex = -1, n = 0;
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const int64_t b = bh / H, h = bh % H;
-      if (b != rowOfIndex) {  // the valid positions are the row's, shared by its heads
+    int64_t queryOfIndex = -1, n = 0;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t query = item / H, h = item % H;  // query = b * T + t
+      const int64_t b = query / T, t = query % T;
+      if (query != queryOfIndex) {  // the positions a query sees are shared by its heads
         const uint8_t* m = a.valid + b * a.mB;
+        const int64_t self = a.start + t;
         n = 0;
-        for (int64_t s = 0; s < length; ++s)
+        for (int64_t s = 0; s < self; ++s)
           if (m[s * a.mS]) index[n++] = s;
-        rowOfIndex = b;
+        if (a.attendSelf || m[self * a.mS]) index[n++] = self;
+        queryOfIndex = query;
       }
-      float* o = a.out + b * a.oB + h * a.oH;
+      float* o = a.out + b * a.oB + t * a.oT + h * a.oH;
       if (n == 0) {
         std::fill(o, o + Dh, 0.0f);
         continue;
       }
-      const float* q = a.q + b * a.qB + h * a.qH;
+      const float* q = a.q + b * a.qB + t * a.qT + h * a.qH;
       const float* k = a.keys + b * a.kB + h * a.kH;
       const float* v = a.values + b * a.vB + h * a.vH;
 #if TB_HAVE_AVX2_PATH
       if (avx2) {
-        avx2(q, k, a.kS, v, a.vS, index, n, scale, w, o);
+        // The next item's cache rows are prefetched while this one is computed.
+        const int64_t nb = (item + 1) / H / T, nh = (item + 1) % H;
+        const bool hasNext = item + 1 < end;
+        avx2(q, k, a.kS, v, a.vS, index, n, scale, w, o, hasNext ? a.keys + nb * a.kB + nh * a.kH : nullptr,
+             hasNext ? a.values + nb * a.vB + nh * a.vH : nullptr);
         continue;
       }
 #endif
       attendPortable(q, k, a.kS, v, a.vS, index, n, Dh, scale, w, o);
     }
   };
-  const int64_t pairs = a.batch * H;
-  if (pairs <= grain || at::get_num_threads() == 1) work(0, pairs);
-  else at::parallel_for(0, pairs, grain, work);
+  const int64_t items = a.batch * T * H;
+  if (items <= grain || at::get_num_threads() == 1) work(0, items);
+  else at::parallel_for(0, items, grain, work);
 }
 
 torch::Tensor decodeStepAttention(const torch::Tensor& q, const torch::Tensor& keys,
                                   const torch::Tensor& values, const torch::Tensor& valid,
-                                  int64_t length) {
+                                  int64_t length, bool attendSelf) {
   TORCH_CHECK(q.dim() == 3 && keys.dim() == 4 && values.sizes() == keys.sizes(),
               "decodeStepAttention: q [B,H,Dh], keys / values [B,H,C,Dh] expected, got ", q.sizes(), ", ",
               keys.sizes(), ", ", values.sizes());
@@ -261,6 +273,7 @@ torch::Tensor decodeStepAttention(const torch::Tensor& q, const torch::Tensor& k
   DecodeStepAttentionArgs args;
   args.q = qc.data_ptr<float>();
   args.qB = qc.stride(0);
+  args.qT = 0;
   args.qH = qc.stride(1);
   args.keys = keys.data_ptr<float>();
   args.kB = keys.stride(0);
@@ -275,11 +288,14 @@ torch::Tensor decodeStepAttention(const torch::Tensor& q, const torch::Tensor& k
   args.mS = valid.stride(1);
   args.out = out.data_ptr<float>();
   args.oB = out.stride(0);
+  args.oT = 0;
   args.oH = out.stride(1);
   args.batch = q.size(0);
   args.heads = q.size(1);
   args.headDim = q.size(2);
-  args.length = length;
+  args.tokens = 1;
+  args.start = length - 1;
+  args.attendSelf = attendSelf;
   decodeStepAttention(args);
   return out;
 }
