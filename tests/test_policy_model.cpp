@@ -1,9 +1,13 @@
 // Tests of the built-in policy stack: the character tokenizer, GptPolicy (KV-cache consistency
 // with the whole-sequence forward, invariance to left padding), the batched sampler (determinism
 // under a fixed generator, <eos> handling and masks, log-probs and entropies that agree with
-// scoreCompletions, greedy limits of temperature and top-p), makeBatch + scoreCompletions
-// (gradients, exact zeros on masked positions) and a tiny supervised fit end to end.
+// scoreCompletions, greedy limits of temperature and top-p), the inference-only step
+// (GptDecodeStep, and its raw-buffer attention) against the whole-sequence forward and the
+// LibTorch path, makeBatch + scoreCompletions (gradients, exact zeros on masked positions) and a
+// tiny supervised fit end to end.
 #include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <QtTest>
 
@@ -12,8 +16,11 @@
 #include <vector>
 
 #include "core/Error.h"
+#include "core/model/GptDecodeStep.h"
 #include "core/model/GptPolicy.h"
 #include "core/rollout/Sampler.h"
+#include "kernels/DecodeAttention.h"
+#include "kernels/DecodeStepAttention.h"
 #include "core/text/CharTokenizer.h"
 
 #include "tests/TestSupport.h"
@@ -350,6 +357,147 @@ class TestPolicyModel : public QObject {
     }
     for (bool f : full.finished) unfinished += !f;
     QVERIFY(unfinished < 24);
+  }
+
+  // The inference-only step (core/model/GptDecodeStep.h), which forwardCached runs under
+  // NoGradGuard, against the whole-sequence forward and against forwardCached's LibTorch path
+  // (taken with autograd on): a prefill of left-padded prompts, then one token per step with a
+  // row that ends early (padding afterwards, as after <eos>) and then leaves the batch
+  // (keepCacheRows moves the rows after it). Head dimensions 8 and 32 take the AVX2 attention, 12
+  // the portable loops.
+  void fastStepMatchesForward() {
+    struct Shape {
+      int dModel, layers, heads;
+    };
+    for (const Shape& shape : {Shape{32, 2, 4}, Shape{64, 2, 2}, Shape{36, 1, 3}}) {
+      torch::manual_seed(21);
+      GptPolicy policy(GptConfig{kVocab, shape.dModel, shape.layers, shape.heads, 40});
+      {
+        torch::NoGradGuard noGrad;
+        for (auto& p : policy->named_parameters()) {
+          const bool norm = p.key().find("ln") != std::string::npos;
+          const bool bias = p.key().find("bias") != std::string::npos;
+          if (norm) p.value().copy_((bias ? 0.0 : 1.0) + 0.1 * torch::randn_like(p.value()));
+          else p.value().normal_(0.0, 0.3);
+        }
+      }
+      const std::vector<std::vector<int>> prompts{{1, 5, 6, 7, 8}, {1, 9}, {1, 3, 4, 5}, {1}};
+      auto [promptTokens, promptValid] = padPrompts(prompts, 0);
+      const int64_t N = 4, P = promptTokens.size(1), C = 8;
+      torch::manual_seed(12);
+      auto completion = torch::randint(3, kVocab, {N, C}, torch::kLong);
+      auto completionValid = torch::ones({N, C}, torch::kBool);
+      completionValid[1].narrow(0, 3, C - 3).fill_(false);  // row 1 ends after 3 tokens
+      completion[1].narrow(0, 3, C - 3).fill_(0);
+      const auto tokens = torch::cat({promptTokens, completion}, 1);
+      const auto valid = torch::cat({promptValid, completionValid}, 1);
+
+      torch::NoGradGuard noGrad;
+      const auto full = policy->forward(tokens, valid);
+      auto fast = policy->makeCache(static_cast<int>(N), torch::kCPU);
+      auto plain = policy->makeCache(static_cast<int>(N), torch::kCPU);
+      auto plainStep = [&](const torch::Tensor& t, const torch::Tensor& v) {
+        torch::AutoGradMode on(true);
+        if (GptDecodeStep::applies(*policy, t, plain)) QTest::qFail("the LibTorch path was not taken", __FILE__, __LINE__);
+        return policy->forwardCached(t, v, plain).detach();
+      };
+      // max |a - b| over valid positions / max |b| over valid positions.
+      auto relErr = [](const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& on) {
+        const auto m = on.unsqueeze(-1).to(torch::kFloat);
+        return ((a - b).abs() * m).max().item<double>() / (b.abs() * m).max().item<double>();
+      };
+      const QString where = QString("d_model %1, heads %2").arg(shape.dModel).arg(shape.heads);
+
+      QVERIFY(GptDecodeStep::applies(*policy, promptTokens, fast));
+      const auto prefill = policy->forwardCached(promptTokens, promptValid, fast);
+      const auto prefillPlain = plainStep(promptTokens, promptValid);
+      QVERIFY(prefill.isfinite().all().item<bool>());
+      double err = relErr(prefill, full.narrow(1, 0, P), promptValid);
+      QVERIFY2(err < 1e-5, qPrintable(where + QString(": prefill vs forward rel err %1").arg(err)));
+      err = relErr(prefill, prefillPlain, promptValid);
+      QVERIFY2(err < 1e-5, qPrintable(where + QString(": prefill vs LibTorch path rel err %1").arg(err)));
+      {
+        // The sampler's prefill: the last position only, and the same cache.
+        auto lastCache = policy->makeCache(static_cast<int>(N), torch::kCPU);
+        const auto last = policy->forwardCachedLast(promptTokens, promptValid, lastCache);
+        QVERIFY(last.sizes() == std::vector<int64_t>({N, 1, kVocab}));
+        err = relErr(last, prefill.narrow(1, P - 1, 1), torch::ones({N, 1}, torch::kBool));
+        QVERIFY2(err < 1e-6, qPrintable(where + QString(": last-position prefill rel err %1").arg(err)));
+        QCOMPARE(lastCache.length, int(P));
+        for (size_t layer = 0; layer < fast.keys.size(); ++layer) {
+          QVERIFY(torch::allclose(lastCache.keys[layer].narrow(2, 0, P), fast.keys[layer].narrow(2, 0, P), 1e-6, 1e-6));
+          QVERIFY(torch::allclose(lastCache.values[layer].narrow(2, 0, P), fast.values[layer].narrow(2, 0, P), 1e-6, 1e-6));
+        }
+      }
+
+      std::vector<int64_t> rows{0, 1, 2, 3};  // batch rows still in the caches
+      for (int64_t t = 0; t < C; ++t) {
+        if (t == 5) {  // row 1, finished two steps ago, leaves the batch
+          rows = {0, 2, 3};
+          const auto keep = torch::tensor(std::vector<int64_t>{0, 2, 3}, torch::kLong);
+          keepCacheRows(fast, keep);
+          keepCacheRows(plain, keep);
+        }
+        const auto index = torch::tensor(rows, torch::kLong);
+        const auto stepTokens = completion.index_select(0, index).narrow(1, t, 1);
+        const auto stepValid = completionValid.index_select(0, index).narrow(1, t, 1);
+        QVERIFY(GptDecodeStep::applies(*policy, stepTokens, fast));
+        const auto step = policy->forwardCached(stepTokens, stepValid, fast);
+        const auto stepPlain = plainStep(stepTokens, stepValid);
+        QVERIFY(step.sizes() == std::vector<int64_t>({static_cast<int64_t>(rows.size()), 1, kVocab}));
+        QVERIFY(step.isfinite().all().item<bool>());
+        err = relErr(step, full.index_select(0, index).narrow(1, P + t, 1), stepValid);
+        QVERIFY2(err < 1e-5, qPrintable(where + QString(": step %1 vs forward rel err %2").arg(t).arg(err)));
+        err = relErr(step, stepPlain, stepValid);
+        QVERIFY2(err < 1e-5, qPrintable(where + QString(": step %1 vs LibTorch path rel err %2").arg(t).arg(err)));
+      }
+      QCOMPARE(fast.length, int(P + C));
+      QCOMPARE(plain.length, int(P + C));
+      // The new keys and values went into the cache as the LibTorch path writes them.
+      const auto on = fast.valid.narrow(1, 0, P + C).unsqueeze(1).unsqueeze(-1).to(torch::kFloat);
+      for (size_t layer = 0; layer < fast.keys.size(); ++layer) {
+        const auto k = fast.keys[layer].narrow(2, 0, P + C), kPlain = plain.keys[layer].narrow(2, 0, P + C);
+        const double kErr = ((k - kPlain).abs() * on).max().item<double>() / (kPlain.abs() * on).max().item<double>();
+        QVERIFY2(kErr < 1e-5, qPrintable(where + QString(": keys of layer %1 rel err %2").arg(layer).arg(kErr)));
+      }
+      QVERIFY(torch::equal(fast.valid.narrow(1, 0, P + C), plain.valid.narrow(1, 0, P + C)));
+    }
+  }
+
+  // The raw-buffer decode attention against the plain composition: random queries and caches,
+  // left padding and holes in `valid`, a row with nothing to attend (zeros), head dimensions on
+  // the AVX2 path (8, 32) and off it (12); and with attendSelf, a padded query that sees itself.
+  void decodeStepAttentionMatchesReference() {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+    for (int64_t Dh : {8, 32, 12}) {
+      const int64_t B = 5, H = 3, Ccap = 23, length = 19;
+      torch::NoGradGuard noGrad;
+      const auto q = torch::randn({B, H, Dh}, gen);
+      const auto keys = torch::randn({B, H, Ccap, Dh}, gen);
+      const auto values = torch::randn({B, H, Ccap, Dh}, gen);
+      auto valid = torch::rand({B, Ccap}, gen) > 0.3;
+      valid[0].narrow(0, 0, 7).fill_(false);  // left padding
+      valid[1].fill_(true);
+      valid[2].fill_(false);                  // nothing to attend
+      const auto fused = decodeStepAttention(q, keys, values, valid, length);
+      const auto reference = referenceDecodeAttention(q, keys, values, valid, length);
+      const double err = (fused - reference).abs().max().item<double>();
+      QVERIFY2(err < 1e-5, qPrintable(QString("Dh %1: max |diff| %2").arg(Dh).arg(err)));
+      QCOMPARE(fused[2].abs().max().item<double>(), 0.0);
+      // attendSelf: the query at position length-1 also sees itself when it is not valid.
+      auto selfValid = valid.clone();
+      selfValid.select(1, length - 1).fill_(true);
+      auto padded = valid.clone();
+      padded.select(1, length - 1).fill_(false);
+      const auto withSelf = decodeStepAttention(q, keys, values, padded, length, /*attendSelf=*/true);
+      const auto expected = referenceDecodeAttention(q, keys, values, selfValid, length);
+      const double selfErr = (withSelf - expected).abs().max().item<double>();
+      QVERIFY2(selfErr < 1e-5, qPrintable(QString("Dh %1 attendSelf: max |diff| %2").arg(Dh).arg(selfErr)));
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    QVERIFY2(decodeStepAttentionHasAvx2() || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"),
+             "the AVX2 path is not taken on an AVX2 + FMA CPU");
+#endif
   }
 
   void promptTooLongForContextIsInputError() {

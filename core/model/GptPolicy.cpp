@@ -1,9 +1,12 @@
 // GptPolicy: pre-LN decoder with learned positions and a KV cache for incremental decoding.
 #include "core/model/GptPolicy.h"
 
+#include "core/model/GptDecodeStep.h"
 #include "kernels/DecodeAttention.h"
 
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "core/Error.h"
 
@@ -125,13 +128,53 @@ std::vector<torch::Tensor> GptPolicyImpl::attentionMaps(const torch::Tensor& tok
   return weights;
 }
 
+namespace {
+
+// The key / value buffers of this thread's last CPU cache, handed to the next makeCache of the
+// same shape once nothing else holds them (the cache that used them is gone): a fresh cache is
+// page-faulted and zeroed memory, 14 ms of a 470 ms rollout at the benchmark's reference
+// configuration (33.5 MB; docs/PERFORMANCE.md), paid on every sampler call. Only buffers up to
+// kMaxSpareCacheBytes are kept. A reused buffer is not cleared: positions at or after a cache's
+// `length` are never read (every position below it is written by forwardCached first).
+struct SpareCacheBuffers {
+  std::vector<torch::Tensor> keys, values;
+};
+constexpr int64_t kMaxSpareCacheBytes = int64_t{64} << 20;
+
+SpareCacheBuffers& spareCacheBuffers() {
+  thread_local SpareCacheBuffers spare;
+  return spare;
+}
+
+bool unusedBuffers(const std::vector<torch::Tensor>& buffers, size_t count, torch::IntArrayRef shape) {
+  if (buffers.size() != count) return false;
+  for (const auto& t : buffers)
+    if (!t.defined() || t.sizes() != shape || t.use_count() != 1 || t.storage().use_count() != 1) return false;
+  return true;
+}
+
+}  // namespace
+
 KvCache GptPolicyImpl::makeCache(int batch, torch::Device device) const {
   KvCache cache;
   const int hd = config_.dModel / config_.heads;
-  auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
-  for (int i = 0; i < config_.layers; ++i) {
-    cache.keys.push_back(torch::zeros({batch, config_.heads, config_.context, hd}, opts));
-    cache.values.push_back(torch::zeros({batch, config_.heads, config_.context, hd}, opts));
+  const std::vector<int64_t> shape{batch, config_.heads, config_.context, hd};
+  const auto layers = static_cast<size_t>(config_.layers);
+  auto& spare = spareCacheBuffers();
+  if (device.is_cpu() && unusedBuffers(spare.keys, layers, shape) && unusedBuffers(spare.values, layers, shape)) {
+    cache.keys = spare.keys;
+    cache.values = spare.values;
+  } else {
+    auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
+    for (size_t i = 0; i < layers; ++i) {
+      cache.keys.push_back(torch::zeros(shape, opts));
+      cache.values.push_back(torch::zeros(shape, opts));
+    }
+    const int64_t bytes = 2 * config_.layers * batch * config_.heads * config_.context * hd * 4;
+    if (device.is_cpu() && bytes <= kMaxSpareCacheBytes) {
+      spare.keys = cache.keys;
+      spare.values = cache.values;
+    }
   }
   cache.valid = torch::zeros({batch, config_.context}, torch::TensorOptions().dtype(torch::kBool).device(device));
   return cache;
@@ -140,6 +183,9 @@ KvCache GptPolicyImpl::makeCache(int batch, torch::Device device) const {
 torch::Tensor GptPolicyImpl::forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid,
                                            KvCache& cache) {
   const auto T = tokens.size(1);
+  // Sampling (no grad, CPU float32): the inference-only step (core/model/GptDecodeStep.h), for
+  // the prompts' prefill and for each decoded token, instead of ~20 LibTorch operators per layer.
+  if (GptDecodeStep::applies(*this, tokens, cache)) return GptDecodeStep::run(*this, tokens, valid, cache);
   const int start = cache.length;
   TB_CHECK(start + T <= config_.context, "sequence of ", start + T, " tokens exceeds model.context = ",
            config_.context);
@@ -163,11 +209,64 @@ torch::Tensor GptPolicyImpl::forwardCached(const torch::Tensor& tokens, const to
   return head_->forward(lnFinal_->forward(x));
 }
 
+torch::Tensor GptPolicyImpl::forwardCachedLast(const torch::Tensor& tokens, const torch::Tensor& valid,
+                                               KvCache& cache) {
+  if (GptDecodeStep::applies(*this, tokens, cache))
+    return GptDecodeStep::run(*this, tokens, valid, cache, /*lastOnly=*/true);
+  const auto logits = forwardCached(tokens, valid, cache);
+  return logits.narrow(1, logits.size(1) - 1, 1);
+}
+
+namespace {
+
+// Row keep[i] -> row i of a contiguous CPU tensor [B, ...], in place, copying along dimension
+// `positions` (2 for keys / values [B, H, C, Dh], 1 for valid [B, C]) only the first `length`
+// entries; returns the first keep.size() rows (a view of the same buffer). keep is strictly
+// ascending, so a row is never overwritten before it is moved.
+torch::Tensor compactRows(const torch::Tensor& t, const std::vector<int64_t>& keep, int64_t positions, int64_t length) {
+  const int64_t inner = t.stride(positions);                 // elements per position
+  const int64_t blocks = t.stride(0) / t.stride(positions - 1);  // heads (1 for valid)
+  const int64_t blockStride = t.stride(positions - 1);
+  const auto bytes = static_cast<size_t>(length * inner * t.element_size());
+  auto* base = static_cast<char*>(t.data_ptr());
+  const int64_t rowBytes = t.stride(0) * t.element_size(), blockBytes = blockStride * t.element_size();
+  for (size_t i = 0; i < keep.size(); ++i) {
+    const auto from = keep[i], to = static_cast<int64_t>(i);
+    if (from == to || bytes == 0) continue;
+    for (int64_t h = 0; h < blocks; ++h)
+      std::memcpy(base + to * rowBytes + h * blockBytes, base + from * rowBytes + h * blockBytes, bytes);
+  }
+  return t.narrow(0, 0, static_cast<int64_t>(keep.size()));
+}
+
+bool compactable(const torch::Tensor& t, int64_t dims) {
+  return t.device().is_cpu() && t.dim() == dims && t.is_contiguous() && !t.requires_grad();
+}
+
+}  // namespace
+
 void keepCacheRows(KvCache& cache, const torch::Tensor& rows) {
-  const auto index = rows.to(cache.valid.device());
-  for (auto& k : cache.keys) k = k.index_select(0, index);
-  for (auto& v : cache.values) v = v.index_select(0, index);
-  cache.valid = cache.valid.index_select(0, index);
+  // In place on the CPU (finished rows leave the batch several times per rollout: a copy into new
+  // tensors re-faulted and copied the whole cache each time), only the positions below `length`.
+  const auto index = rows.to(torch::kCPU, torch::kLong).contiguous();
+  std::vector<int64_t> keep(index.data_ptr<int64_t>(), index.data_ptr<int64_t>() + index.numel());
+  bool ascending = true;
+  for (size_t i = 0; i < keep.size(); ++i)
+    ascending = ascending && keep[i] >= static_cast<int64_t>(i) && (i == 0 || keep[i] > keep[i - 1]) &&
+                keep[i] < cache.valid.size(0);
+  bool inPlace = ascending && compactable(cache.valid, 2) && cache.length <= cache.valid.size(1);
+  for (const auto* list : {&cache.keys, &cache.values})
+    for (const auto& t : *list) inPlace = inPlace && compactable(t, 4) && cache.length <= t.size(2);
+  if (inPlace) {
+    for (auto& k : cache.keys) k = compactRows(k, keep, 2, cache.length);
+    for (auto& v : cache.values) v = compactRows(v, keep, 2, cache.length);
+    cache.valid = compactRows(cache.valid, keep, 1, cache.length);
+    return;
+  }
+  const auto onDevice = rows.to(cache.valid.device());
+  for (auto& k : cache.keys) k = k.index_select(0, onDevice);
+  for (auto& v : cache.values) v = v.index_select(0, onDevice);
+  cache.valid = cache.valid.index_select(0, onDevice);
 }
 
 int64_t GptPolicyImpl::parameterCount() {

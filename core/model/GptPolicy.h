@@ -10,6 +10,8 @@
 
 namespace tb {
 
+struct GptDecodeStep;  // core/model/GptDecodeStep.h: the inference-only decode step reads the weights
+
 struct GptConfig {
   int vocabSize = 64;
   int dModel = 128;
@@ -19,7 +21,9 @@ struct GptConfig {
 };
 
 // Pre-allocated keys and values of every layer: [batch, heads, context, head_dim]. `valid`
-// [batch, context] marks cached positions that are real tokens (not padding).
+// [batch, context] marks cached positions that are real tokens (not padding). Positions at or
+// after `length` hold unspecified values (makeCache may hand out reused buffers) and are never
+// read: forwardCached writes every position before reading it.
 struct KvCache {
   std::vector<torch::Tensor> keys, values;
   torch::Tensor valid;
@@ -40,6 +44,7 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
                         KvCache* cache, int layer, torch::Tensor* weights = nullptr);
 
  private:
+  friend struct GptDecodeStep;
   int heads_;
   torch::nn::Linear qkv_{nullptr}, proj_{nullptr};
 };
@@ -52,6 +57,7 @@ class DecoderBlockImpl : public torch::nn::Module {
                         int layer, torch::Tensor* weights = nullptr);
 
  private:
+  friend struct GptDecodeStep;
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
   CausalSelfAttention attn_{nullptr};
   torch::nn::Linear fc_{nullptr}, out_{nullptr};
@@ -78,12 +84,17 @@ class GptPolicyImpl : public torch::nn::Module {
   std::vector<torch::Tensor> attentionMaps(const torch::Tensor& tokens, const torch::Tensor& valid);
 
   // Incremental forward: appends tokens [B,T] (valid [B,T]) to the cache, returns logits [B,T,V].
+  // Under NoGradGuard on the CPU in float32 it runs GptDecodeStep (the same logits to ~1e-6).
   torch::Tensor forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache);
+  // The same, returning only the last position's logits [B,1,V] (a sampler's prefill): on the
+  // GptDecodeStep path the last layer then skips the other positions' attention output and MLP.
+  torch::Tensor forwardCachedLast(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache);
   KvCache makeCache(int batch, torch::Device device) const;
 
   int64_t parameterCount();
 
  private:
+  friend struct GptDecodeStep;
   torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& positions);
   // Embedding + blocks + final LayerNorm; fills `weights` (one per layer) when given.
   torch::Tensor trunk(const torch::Tensor& tokens, const torch::Tensor& valid,

@@ -81,11 +81,13 @@ torch::Tensor sampleTokensBySeeds(const torch::Tensor& probs, const std::vector<
   return token;
 }
 
-// Samples one token per row from logits [N,V] (already divided by temperature) with top-p, from
-// the shared generator or, when `seeds` is non-empty, from each row's own counter-based uniform.
-torch::Tensor sampleTokens(const torch::Tensor& logits, double topP, torch::Generator& generator,
+// Samples one token per row from probs [N,V] (the softmax of the temperature-scaled logits) with
+// top-p, from the shared generator or, when `seeds` is non-empty, from each row's own
+// counter-based uniform. `probs` itself is left as it is (the entropies are of the full
+// distribution).
+torch::Tensor sampleTokens(const torch::Tensor& fullProbs, double topP, torch::Generator& generator,
                            const std::vector<std::uint64_t>& seeds, int step) {
-  auto probs = torch::softmax(logits, -1);
+  auto probs = fullProbs;
   if (topP < 1.0) {
     auto [sorted, order] = probs.sort(-1, /*descending=*/true);
     auto cumulative = sorted.cumsum(-1);
@@ -115,50 +117,95 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
   if (P + L > context)
     failInput("prompt of ", P, " tokens + rollout.max_new_tokens = ", L, " exceeds model.context = ", context);
 
-  auto logits = prefill(promptTokens, promptValid).select(1, P - 1);
+  const auto prefilled = prefill(promptTokens, promptValid);  // [N, P, V] or [N, 1, V]
+  auto logits = prefilled.select(1, prefilled.size(1) - 1);
   auto completion = torch::full({N, L}, options.padId, torch::kLong);
   auto mask = torch::zeros({N, L}, torch::kFloat);
   auto logprobs = torch::zeros({N, L}, torch::kFloat);
   auto entropies = torch::zeros({N, L}, torch::kFloat);
+  int64_t* completionOut = completion.data_ptr<int64_t>();
+  float* maskOut = mask.data_ptr<float>();
+  float* logprobOut = logprobs.data_ptr<float>();
+  float* entropyOut = entropies.data_ptr<float>();
   // The rows still in the batch (indices into the N prompts) and which of them are alive. With
   // keepRows, finished rows leave the batch once enough of them pile up; a row's draws depend
-  // only on its own seed (rowSeeds), so dropping rows changes no completion.
-  auto rows = torch::arange(N, torch::kLong);
-  auto alive = torch::ones({N}, torch::kBool);
+  // only on its own seed (rowSeeds), so dropping rows changes no completion. The per-step
+  // bookkeeping runs on these plain vectors: only the softmax, the log-softmax and the draw are
+  // tensor operations (the same ones as always, so the draws do not change).
+  std::vector<int64_t> rows(static_cast<size_t>(N));
+  for (int64_t i = 0; i < N; ++i) rows[static_cast<size_t>(i)] = i;
+  std::vector<char> alive(static_cast<size_t>(N), 1);
+  std::vector<int64_t> fed(static_cast<size_t>(N));  // the token each row feeds to `next`
   const double invT = 1.0 / options.temperature;
   std::vector<std::uint64_t> seeds = options.rowSeeds;
 
   for (int step = 0; step < L; ++step) {
+    const auto n = static_cast<int64_t>(rows.size());
     auto scaled = logits * invT;
-    auto logp = torch::log_softmax(scaled, -1);
-    auto token = sampleTokens(scaled, options.topP, generator, seeds, step);
-    token = torch::where(alive, token, torch::full_like(token, options.padId));
-    auto aliveF = alive.to(torch::kFloat);
-    completion.select(1, step).index_copy_(0, rows, token);
-    mask.select(1, step).index_copy_(0, rows, aliveF);
-    logprobs.select(1, step).index_copy_(0, rows, logp.gather(1, token.unsqueeze(1)).squeeze(1) * aliveF);
-    entropies.select(1, step).index_copy_(0, rows, -(logp.exp() * logp).sum(-1) * aliveF);
-    alive = alive & (token != options.eosId);
-    if (options.stopId >= 0) alive = alive & (token != options.stopId);
-    const auto living = alive.sum().item<int64_t>();
+    const auto logp = torch::log_softmax(scaled, -1).to(torch::kFloat).contiguous();
+    const auto probs = torch::softmax(scaled, -1);
+    const auto drawn = sampleTokens(probs, options.topP, generator, seeds, step).to(torch::kLong).contiguous();
+    const auto p = probs.to(torch::kFloat).contiguous();
+    const int64_t V = logp.size(1);
+    const float* logpData = logp.data_ptr<float>();
+    const float* probData = p.data_ptr<float>();
+    const int64_t* drawnData = drawn.data_ptr<int64_t>();
+    int64_t living = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto ui = static_cast<size_t>(i);
+      const int64_t at = rows[ui] * L + step;
+      if (!alive[ui]) {
+        fed[ui] = options.padId;
+        continue;  // completion stays padding, mask / log-prob / entropy stay 0
+      }
+      const int64_t token = drawnData[i];
+      const float* lp = logpData + i * V;
+      const float* pr = probData + i * V;
+      // Entropy of the full (temperature-scaled) distribution: -sum p log p.
+      double entropy = 0;
+      for (int64_t v = 0; v < V; ++v)
+        if (pr[v] > 0) entropy -= static_cast<double>(pr[v]) * lp[v];
+      completionOut[at] = token;
+      maskOut[at] = 1.0f;
+      logprobOut[at] = lp[token];
+      entropyOut[at] = static_cast<float>(entropy);
+      fed[ui] = token;
+      if (token == options.eosId || (options.stopId >= 0 && token == options.stopId)) alive[ui] = 0;
+      else ++living;
+    }
     if (living == 0 || step + 1 == L) break;
     // Shrinking the caches copies them once: worth it when a quarter of the batch is done and
     // several steps remain.
-    const int64_t current = rows.size(0);
-    if (keepRows && current - living >= std::max<int64_t>(1, current / 4) && L - step > 4) {
-      const auto keep = alive.nonzero().squeeze(1);
-      keepRows(keep);
-      rows = rows.index_select(0, keep);
-      token = token.index_select(0, keep);
-      alive = alive.index_select(0, keep);
-      if (!seeds.empty()) {
-        std::vector<std::uint64_t> kept;
-        auto k = keep.accessor<int64_t, 1>();
-        for (int64_t i = 0; i < k.size(0); ++i) kept.push_back(seeds[static_cast<size_t>(k[i])]);
-        seeds = std::move(kept);
+    if (keepRows && n - living >= std::max<int64_t>(1, n / 4) && L - step > 4) {
+      std::vector<int64_t> keep;
+      keep.reserve(static_cast<size_t>(living));
+      for (int64_t i = 0; i < n; ++i)
+        if (alive[static_cast<size_t>(i)]) keep.push_back(i);
+      keepRows(torch::tensor(keep, torch::kLong));
+      size_t w = 0;
+      for (int64_t i : keep) {
+        const auto ui = static_cast<size_t>(i);
+        rows[w] = rows[ui];
+        fed[w] = fed[ui];
+        alive[w] = 1;
+        if (!seeds.empty()) seeds[w] = seeds[ui];
+        ++w;
       }
+      rows.resize(w);
+      fed.resize(w);
+      alive.resize(w);
+      if (!seeds.empty()) seeds.resize(w);
     }
-    logits = next(token.unsqueeze(1), alive.unsqueeze(1)).select(1, 0);
+    const auto m = static_cast<int64_t>(rows.size());
+    auto tokenIn = torch::empty({m, 1}, torch::kLong);
+    auto validIn = torch::empty({m, 1}, torch::kBool);
+    int64_t* tokenData = tokenIn.data_ptr<int64_t>();
+    bool* validData = validIn.data_ptr<bool>();
+    for (int64_t i = 0; i < m; ++i) {
+      tokenData[i] = fed[static_cast<size_t>(i)];
+      validData[i] = alive[static_cast<size_t>(i)] != 0;
+    }
+    logits = next(tokenIn, validIn).select(1, 0);
   }
 
   RolloutBatch batch;
@@ -168,12 +215,11 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
   batch.logprobs = logprobs;
   batch.entropies = entropies;
   batch.promptLength = P;
-  auto lengths = mask.sum(1);
-  auto c = completion.accessor<int64_t, 2>();
   for (int64_t i = 0; i < N; ++i) {
-    const int len = static_cast<int>(lengths[i].item<float>());
+    int len = 0;
+    for (int64_t j = 0; j < L; ++j) len += maskOut[i * L + j] > 0 ? 1 : 0;
     batch.lengths.push_back(len);
-    batch.finished.push_back(len > 0 && c[i][len - 1] == options.eosId);
+    batch.finished.push_back(len > 0 && completionOut[i * L + len - 1] == options.eosId);
   }
   return batch;
 }
@@ -181,12 +227,15 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
 RolloutBatch sampleCompletions(GptPolicy& policy, const std::vector<std::vector<int>>& prompts,
                                const SamplingOptions& options, torch::Generator& generator) {
   KvCache cache = policy->makeCache(static_cast<int>(prompts.size()), torch::kCPU);
-  auto forward = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
+  auto prefill = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
+    return policy->forwardCachedLast(tokens, valid, cache);  // only the last position is sampled from
+  };
+  auto next = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
     return policy->forwardCached(tokens, valid, cache);
   };
   KeepRows keep;
   if (options.dropFinishedRows) keep = [&](const torch::Tensor& rows) { keepCacheRows(cache, rows); };
-  return decodeCompletions(prompts, options, generator, policy->config().context, forward, forward, keep);
+  return decodeCompletions(prompts, options, generator, policy->config().context, prefill, next, keep);
 }
 
 RolloutBatch makeBatch(const std::vector<std::vector<int>>& prompts,

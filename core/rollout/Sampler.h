@@ -53,8 +53,9 @@ struct RolloutBatch {
 std::pair<torch::Tensor, torch::Tensor> padPrompts(const std::vector<std::vector<int>>& prompts, int padId);
 
 // The decoding loop shared by the samplers: `prefill` maps the left-padded prompts (tokens, valid
-// [N, P]) to logits [N, P, V], `next` appends one token per row ([N, 1]; valid false once a row
-// ended) and returns logits [N, 1, V]. `context` is the longest sequence the model(s) accept.
+// [N, P]) to logits [N, P, V] (or [N, 1, V]: only the last position is used), `next` appends one
+// token per row ([N, 1]; valid false once a row ended) and returns logits [N, 1, V]. `context`
+// is the longest sequence the model(s) accept.
 // `keepRows`, when given, lets the loop drop finished rows from the batch: it is called with the
 // indices (int64, into the current batch) of the rows that stay, and must shrink the model's KV
 // cache(s) to them; `next` then receives only those rows. Without it every row stays to the end.
