@@ -4,6 +4,12 @@ find_package(SQLite3 REQUIRED)          # libsqlite3-dev
 find_package(spdlog REQUIRED)           # libspdlog-dev
 find_package(nlohmann_json 3 REQUIRED)  # nlohmann-json3-dev
 find_package(Threads REQUIRED)
+# LibTorch's at::parallel_for is a header template: it runs in parallel only in code compiled with
+# OpenMP (LibTorch itself uses libgomp). Without it our kernels' row loops run on one thread.
+find_package(OpenMP COMPONENTS CXX)
+if(NOT OpenMP_CXX_FOUND)
+  message(WARNING "OpenMP not found: the fused kernels and the decode step will run on one thread")
+endif()
 
 # Debian's LibTorch calls the BLAS through libblas.so.3; with libopenblas0-openmp installed the
 # alternatives system points that at OpenBLAS (about 20x faster than the reference BLAS).

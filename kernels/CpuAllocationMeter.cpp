@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstring>
+#include <utility>
 
 namespace tb {
 namespace {
@@ -13,7 +15,11 @@ namespace {
 // Lives for the whole process: tensors allocated through it may outlive any meter.
 class CountingCpuAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  // LibTorch 2.3 made allocate() non-const and added copy_data(); both spellings are declared
+  // without `override`, so whichever the LibTorch's c10::Allocator declares is the override.
+  c10::DataPtr allocate(size_t n) { return std::as_const(*this).allocate(n); }
+  void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
+  c10::DataPtr allocate(size_t n) const {
     c10::Allocator* inner = inner_.load();
     c10::DataPtr data = inner->allocate(n);
     void* raw = data.get();

@@ -363,6 +363,34 @@ class TestHfModel : public QObject {
     QVERIFY(inputErrorOf([&] { hfRopeInverseFrequencies(c); }).contains("low_freq_factor"));
   }
 
+  // transformers 5 writes rope_parameters {rope_type, rope_theta, ...} and dtype where 4.x wrote
+  // rope_theta, rope_scaling and torch_dtype: both spellings give the same frequencies.
+  void transformers5ConfigKeys() {
+    nlohmann::json v4 = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 256}, {"intermediate_size", 64},
+                         {"num_hidden_layers", 1}, {"num_attention_heads", 4}, {"vocab_size", 10},
+                         {"rope_theta", 500000.0}, {"rope_scaling", llama3Scaling(32, 1, 4, 8192)},
+                         {"torch_dtype", "bfloat16"}};
+    nlohmann::json v5 = v4;
+    v5.erase("rope_theta");
+    v5.erase("rope_scaling");
+    v5.erase("torch_dtype");
+    v5["rope_parameters"] = llama3Scaling(32, 1, 4, 8192);
+    v5["rope_parameters"]["rope_theta"] = 500000.0;
+    v5["dtype"] = "bfloat16";
+    const auto a = parseHfModelConfig(v4, "v4"), b = parseHfModelConfig(v5, "v5");
+    QCOMPARE(b.ropeTheta, 500000.0);
+    QCOMPARE(b.torchDtype, std::string("bfloat16"));
+    QCOMPARE(hfRopeInverseFrequencies(b), hfRopeInverseFrequencies(a));
+    QVERIFY(hfRopeInverseFrequencies(b)[31] < std::pow(500000.0, -62.0 / 64) / 2);  // scaled
+    // default rope_type: no scaling, only theta
+    v5["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1000000.0}};
+    const auto d = parseHfModelConfig(v5, "v5");
+    QVERIFY(d.ropeScaling.is_null());
+    QCOMPARE(d.ropeTheta, 1000000.0);
+    v5["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", "big"}};
+    QVERIFY(inputErrorOf([&] { parseHfModelConfig(v5, "'x/config.json'"); }).contains("rope_parameters.rope_theta"));
+  }
+
   void parityWithReference_data() {
     QTest::addColumn<QString>("architecture");
     QTest::addColumn<int>("kvHeads");
@@ -589,6 +617,40 @@ class TestHfModel : public QObject {
       else if (p.key().find(".lora_B") != std::string::npos) QVERIFY(p.value().grad().abs().sum().item<double>() > 0);
     }
     QVERIFY(inputErrorOf([&] { applyLora(*model, LoraConfig{4, 8.0, {"qkv"}}); }).contains("match no linear layer"));
+  }
+
+  // Over a bfloat16 base the adapters are float32, as PEFT's default: the adapter's product is
+  // computed in float32 and added in bfloat16; gradients reach A and B in float32. (Half behaves
+  // the same; LibTorch 1.13 has no CPU half matmul to test it with.)
+  void loraAdaptersAreFloat32OverBfloat16() {
+    for (auto dtype : {torch::kBFloat16}) {
+      torch::manual_seed(4);
+      LoraLinear layer(32, 16, /*bias=*/true);
+      layer->to(dtype);
+      layer->attachLora(4, 8.0);
+      QCOMPARE(layer->loraA()->weight.scalar_type(), torch::kFloat);
+      QCOMPARE(layer->loraB()->weight.scalar_type(), torch::kFloat);
+      {
+        torch::NoGradGuard noGrad;
+        layer->loraB()->weight.normal_(0.0, 0.1);
+      }
+      const auto x = torch::randn({5, 32}).to(dtype);
+      auto y = layer->forward(x);
+      QCOMPARE(y.scalar_type(), dtype);
+      // The same sum computed by hand in float32, rounded once.
+      const auto expected = (torch::nn::functional::linear(x, layer->weight, layer->bias).to(torch::kFloat) +
+                             torch::matmul(torch::matmul(x.to(torch::kFloat), layer->loraA()->weight.t()),
+                                           layer->loraB()->weight.t()) * 2.0);
+      QVERIFY((y.to(torch::kFloat) - expected).abs().max().item<double>() < 0.05 * expected.abs().max().item<double>());
+      y.to(torch::kFloat).sum().backward();
+      QCOMPARE(layer->loraA()->weight.grad().scalar_type(), torch::kFloat);
+      QVERIFY(layer->loraB()->weight.grad().abs().sum().item<double>() > 0);
+      QVERIFY(!layer->weight.grad().defined() || layer->weight.grad().scalar_type() == dtype);
+    }
+    // A float32 base keeps float32 adapters (nothing converted).
+    LoraLinear plain(8, 8, false);
+    plain->attachLora(2, 4.0);
+    QCOMPARE(plain->loraA()->weight.scalar_type(), torch::kFloat);
   }
 
   // With B changed by hand the logits equal those of W + (alpha/r) B A written into the base

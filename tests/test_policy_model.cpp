@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -314,6 +315,48 @@ class TestPolicyModel : public QObject {
                                                .arg(c.temperature).arg(c.topP).arg(mismatches)));
       QVERIFY(on.sum().item<int64_t>() >= int64_t(prompts.size()));
     }
+  }
+
+  // drawStep (the decode step's draws where the logits are; decodeCompletions uses it for GPU
+  // logits) against the CPU path of decodeCompletions on the same logits: the same tokens, log-probs
+  // and entropies, with row seeds, temperature and top-p; tokens with p = 0 (-inf logits) are never
+  // drawn; without seeds the draws come from the generator (same seed, same tokens).
+  void drawStepMatchesCpuPath() {
+    const int64_t n = 48, V = 3000;
+    torch::manual_seed(5);
+    auto logits = torch::randn({n, V}) * 3.0;
+    logits.narrow(1, 0, 100).fill_(-std::numeric_limits<float>::infinity());  // never drawn
+    logits[3].fill_(-std::numeric_limits<float>::infinity());
+    logits[3][V - 1] = 0.0f;  // a row with one possible token, the last
+    for (double temperature : {1.0, 0.7}) {
+      for (double topP : {1.0, 0.9}) {
+        SamplingOptions options;
+        options.temperature = temperature;
+        options.topP = topP;
+        options.maxNewTokens = 1;
+        options.eosId = -1;
+        for (int64_t i = 0; i < n; ++i) options.rowSeeds.push_back(rowSeed(77, static_cast<std::uint64_t>(i)));
+        const std::vector<std::vector<int>> prompts(static_cast<size_t>(n), std::vector<int>{1});
+        auto prefill = [&](const torch::Tensor&, const torch::Tensor&) { return logits.unsqueeze(1); };
+        auto g = makeGenerator(1);
+        const RolloutBatch cpu = decodeCompletions(prompts, options, g, 64, prefill, prefill);
+        const StepDraws d = drawStep(logits, temperature, topP, g, options.rowSeeds, 0);
+        for (int64_t i = 0; i < n; ++i) {
+          const auto ui = static_cast<size_t>(i);
+          QCOMPARE(d.tokens[ui], cpu.tokens[i][1].item<int64_t>());
+          QVERIFY(d.tokens[ui] >= 100);
+          QVERIFY(std::abs(d.logprobs[ui] - cpu.logprobs[i][0].item<float>()) < 1e-5);
+          QVERIFY(std::abs(d.entropies[ui] - cpu.entropies[i][0].item<float>()) < 1e-4);
+          QVERIFY(std::isfinite(d.entropies[ui]));
+        }
+        QCOMPARE(d.tokens[3], V - 1);
+        QCOMPARE(d.entropies[3], 0.0f);
+      }
+    }
+    auto g1 = makeGenerator(3), g2 = makeGenerator(3);
+    const StepDraws a = drawStep(logits, 1.0, 1.0, g1, {}, 0), b = drawStep(logits, 1.0, 1.0, g2, {}, 0);
+    QVERIFY(a.tokens == b.tokens);
+    for (int64_t t : a.tokens) QVERIFY(t >= 100 && t < V);
   }
 
   // Finished rows leave the decode batch (their KV cache rows are dropped): with row seeds every

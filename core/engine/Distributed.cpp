@@ -2,8 +2,15 @@
 // needs (sum, broadcast, bucketed gradient sum, agreement on stopping).
 #include "core/engine/Distributed.h"
 
+// A LibTorch without Gloo's headers (some pip wheels), or a build with THOUGHTBENCH_GLOO=OFF, has no
+// multi-process training: the launcher's environment is still read, joining a group fails with the reason.
+#if !defined(TB_NO_GLOO) && __has_include(<gloo/algorithm.h>)
+#define TB_HAVE_GLOO 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#else
+#define TB_HAVE_GLOO 0
+#endif
 
 #include <cstdlib>
 
@@ -32,11 +39,13 @@ int integerVariable(const char* name, const std::string& text, int minimum, int 
   return static_cast<int>(value);
 }
 
+#if TB_HAVE_GLOO
 // The c10d / Gloo message without LibTorch's backtrace.
 std::string errorText(const std::exception& e) {
   if (auto* c10 = dynamic_cast<const c10::Error*>(&e)) return c10->what_without_backtrace();
   return e.what();
 }
+#endif
 
 }  // namespace
 
@@ -69,6 +78,7 @@ std::pair<std::int64_t, std::int64_t> shardRange(std::int64_t count, int rank, i
   return {count * rank / world, count * (rank + 1) / world};
 }
 
+#if TB_HAVE_GLOO
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
@@ -170,6 +180,30 @@ void Distributed::allReduceGradients(const std::vector<torch::Tensor>& params, s
     }
   }
 }
+
+#else
+struct Distributed::Impl {};
+
+Distributed::Distributed(const LaunchEnvironment& environment) : environment_(environment), impl_(new Impl) {
+  throw DistributedError("rank " + std::to_string(environment_.rank) + " of " + std::to_string(environment_.worldSize) +
+                         ": this build has no Gloo process group (THOUGHTBENCH_GLOO=OFF, or a LibTorch without "
+                         "include/gloo), so it cannot train across processes");
+}
+
+Distributed::~Distributed() = default;
+
+void Distributed::allReduceSum(torch::Tensor&, const char* what) {
+  throw DistributedError(std::string("no process group (built without Gloo) for ") + what);
+}
+
+void Distributed::broadcast(const std::vector<torch::Tensor>&, const char* what) {
+  throw DistributedError(std::string("no process group (built without Gloo) for ") + what);
+}
+
+void Distributed::allReduceGradients(const std::vector<torch::Tensor>&, std::int64_t) {
+  throw DistributedError("no process group (built without Gloo) for the gradients");
+}
+#endif
 
 bool Distributed::anyRank(bool flag) {
   auto t = torch::full({1}, flag ? 1.0 : 0.0, torch::kDouble);

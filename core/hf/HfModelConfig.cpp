@@ -65,6 +65,19 @@ HfModelConfig parseHfModelConfig(const nlohmann::json& json, const std::string& 
     if (!json["rope_scaling"].is_object()) failInput(origin, ": field 'rope_scaling' must be an object or null");
     c.ropeScaling = json["rope_scaling"];
   }
+  // transformers 5 writes the rotary settings as one object, rope_parameters = {rope_type,
+  // rope_theta, factor, ...}, where 4.x wrote rope_theta and rope_scaling.
+  if (json.contains("rope_parameters") && !json["rope_parameters"].is_null()) {
+    const auto& rope = json["rope_parameters"];
+    if (!rope.is_object()) failInput(origin, ": field 'rope_parameters' must be an object or null");
+    if (rope.contains("rope_theta")) {
+      if (!rope["rope_theta"].is_number() || rope["rope_theta"].get<double>() <= 0)
+        failInput(origin, ": field 'rope_parameters.rope_theta' must be a positive number, got ", rope["rope_theta"].dump());
+      c.ropeTheta = rope["rope_theta"].get<double>();
+    }
+    if (rope.contains("rope_type") && !(rope["rope_type"].is_string() && rope["rope_type"] == "default"))
+      c.ropeScaling = rope;
+  }
   if (json.contains("tie_word_embeddings")) {
     if (!json["tie_word_embeddings"].is_boolean()) failInput(origin, ": field 'tie_word_embeddings' must be true or false");
     c.tieWordEmbeddings = json["tie_word_embeddings"].get<bool>();
@@ -72,6 +85,7 @@ HfModelConfig parseHfModelConfig(const nlohmann::json& json, const std::string& 
   c.attentionBias = qwen2 || (json.contains("attention_bias") && json["attention_bias"].is_boolean() &&
                               json["attention_bias"].get<bool>());
   c.torchDtype = text("torch_dtype");
+  if (c.torchDtype.empty()) c.torchDtype = text("dtype");  // transformers 5
   return c;
 }
 

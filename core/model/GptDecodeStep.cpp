@@ -244,17 +244,20 @@ torch::Tensor GptDecodeStep::run(const GptPolicyImpl& policy, const torch::Tenso
 
   int64_t Tq = T;           // queries per sequence
   int queryStart = start;   // cache position of each sequence's first query
+  // h = LayerNorm(x) over the current R rows, and x += residualBias (the bias of the linear whose
+  // output is added to x next).
+  auto normRows = [&](const torch::nn::LayerNormImpl& ln, const std::string& name, const float* residualBias) {
+    const float* w = floatData(ln.weight, (name + ".weight").c_str());
+    const float* b = floatData(ln.bias, (name + ".bias").c_str());
+    forRows(R, D, [&](int64_t r0, int64_t r1) {
+      layerNormRows(x + r0 * D, r1 - r0, D, w, b, static_cast<float>(ln.options.eps()), h + r0 * D, residualBias);
+    });
+  };
   for (int64_t layer = 0; layer < cfg.layers; ++layer) {
     const auto& block = *policy.blocks_->ptr(static_cast<size_t>(layer))->as<DecoderBlockImpl>();
     const auto& attn = *block.attn_;
     // h = LN1(x), and x += bproj for the residual below; qkv = bqkv + h Wqkv^T
-    const auto& ln1 = *block.ln1_;
-    const float* ln1w = floatData(ln1.weight, "ln1.weight");
-    const float* ln1b = floatData(ln1.bias, "ln1.bias");
-    const float* projBias = floatData(attn.proj_->bias, "attn.proj.bias");
-    forRows(R, D, [&](int64_t r0, int64_t r1) {
-      layerNormRows(x + r0 * D, r1 - r0, D, ln1w, ln1b, static_cast<float>(ln1.options.eps()), h + r0 * D, projBias);
-    });
+    normRows(*block.ln1_, "ln1", floatData(attn.proj_->bias, "attn.proj.bias"));
     const float* qkvBias = floatData(attn.qkv_->bias, "attn.qkv.bias");
     forRows(R, 3 * D, [&](int64_t r0, int64_t r1) { fillRowsWithBias(qkv + r0 * 3 * D, r1 - r0, 3 * D, qkvBias); });
     matmulWeightT(h, R, D, floatData(attn.qkv_->weight, "attn.qkv.weight"), 3 * D, 1.0f, qkv);
@@ -316,13 +319,7 @@ torch::Tensor GptDecodeStep::run(const GptPolicyImpl& policy, const torch::Tenso
     decodeStepAttention(att);
     matmulWeightT(a, R, D, floatData(attn.proj_->weight, "attn.proj.weight"), D, 1.0f, x);  // x += a Wproj^T
     // h = LN2(x), and x += bout; x += gelu(bfc + h Wfc^T) Wout^T
-    const auto& ln2 = *block.ln2_;
-    const float* ln2w = floatData(ln2.weight, "ln2.weight");
-    const float* ln2b = floatData(ln2.bias, "ln2.bias");
-    const float* outBias = floatData(block.out_->bias, "out.bias");
-    forRows(R, D, [&](int64_t r0, int64_t r1) {
-      layerNormRows(x + r0 * D, r1 - r0, D, ln2w, ln2b, static_cast<float>(ln2.options.eps()), h + r0 * D, outBias);
-    });
+    normRows(*block.ln2_, "ln2", floatData(block.out_->bias, "out.bias"));
     const float* fcBias = floatData(block.fc_->bias, "fc.bias");
     forRows(R, 4 * D, [&](int64_t r0, int64_t r1) { fillRowsWithBias(ff + r0 * 4 * D, r1 - r0, 4 * D, fcBias); });
     matmulWeightT(h, R, D, floatData(block.fc_->weight, "fc.weight"), 4 * D, 1.0f, ff);

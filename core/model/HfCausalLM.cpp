@@ -247,7 +247,8 @@ KvCache HfCausalLMImpl::makeCache(int batch, torch::Device device, int capacity)
   return cache;
 }
 
-torch::Tensor HfCausalLMImpl::forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache) {
+torch::Tensor HfCausalLMImpl::forwardCached(const torch::Tensor& tokens, const torch::Tensor& valid, KvCache& cache,
+                                            bool lastOnly) {
   TB_CHECK(tokens.dim() == 2 && valid.sizes() == tokens.sizes(), "tokens ", tokens.sizes(), " valid ", valid.sizes());
   TB_CHECK(static_cast<int>(cache.keys.size()) == config_.layers, "cache of ", cache.keys.size(), " layers, model has ",
            config_.layers);
@@ -277,6 +278,7 @@ torch::Tensor HfCausalLMImpl::forwardCached(const torch::Tensor& tokens, const t
   for (size_t i = 0; i < model_->layers->size(); ++i)
     x = model_->layers[i]->as<HfDecoderLayer>()->forward(x, cos, sin, attend, &cache, static_cast<int>(i));
   cache.length = start + static_cast<int>(T);
+  if (lastOnly) x = x.narrow(1, T - 1, 1);
   return head(model_->norm->forward(x));
 }
 

@@ -56,7 +56,12 @@ LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool withBias) : in_(in)
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   auto y = F::linear(x, weight, bias);
-  if (loraA_ && loraEnabled_) y = y + loraB_->forward(loraA_->forward(x)) * loraScale();
+  if (loraA_ && loraEnabled_) {
+    // Adapters over a bfloat16 / half base are float32 (see attachLora): computed in float32,
+    // added in the base's dtype.
+    const auto a = x.scalar_type() == loraA_->weight.scalar_type() ? x : x.to(loraA_->weight.scalar_type());
+    y = y + (loraB_->forward(loraA_->forward(a)) * loraScale()).to(y.scalar_type());
+  }
   return y;
 }
 
@@ -70,8 +75,11 @@ void LoraLinearImpl::attachLora(int rank, double alpha) {
   loraB_ = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(rank, out_).bias(false)));
   torch::NoGradGuard noGrad;
   loraB_->weight.zero_();
-  loraA_->to(weight.device(), weight.scalar_type());
-  loraB_->to(weight.device(), weight.scalar_type());
+  // Float32 adapters over a bfloat16 / half base (as PEFT's autocast_adapter_dtype): AdamW's steps
+  // of 1e-5-relative size on a bfloat16 B would round away (8 bits of mantissa).
+  const auto dtype = weight.is_floating_point() && weight.element_size() < 4 ? torch::kFloat : weight.scalar_type();
+  loraA_->to(weight.device(), dtype);
+  loraB_->to(weight.device(), dtype);
 }
 
 void LoraLinearImpl::mergeLora() {

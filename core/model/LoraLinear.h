@@ -31,7 +31,9 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::Tensor weight, bias;  // registered as "weight" and (when present) "bias"
 
   // Registers lora_A [rank, in] and lora_B [out, rank] (submodules "lora_A", "lora_B"), on the
-  // weight's device and dtype. InternalError when an adapter is already attached.
+  // weight's device, in its dtype or in float32 when the weight is bfloat16 / half (the adapter's
+  // product is then computed in float32 and added in the weight's dtype). InternalError when an
+  // adapter is already attached.
   void attachLora(int rank, double alpha);
   bool hasLora() const { return static_cast<bool>(loraA_); }
   int loraRank() const { return rank_; }

@@ -53,8 +53,12 @@ RolloutBatch sampleHfCompletions(HfCausalLM& model, const std::vector<std::vecto
   const int capacity = std::min(static_cast<int>(longest) + std::max(options.maxNewTokens, 0),
                                 model->config().maxPositions);
   KvCache cache = model->makeCache(static_cast<int>(prompts.size()), device, std::max(capacity, 1));
+  // Logits stay on the model's device: for CUDA, decodeCompletions draws there (drawStep).
+  auto prefill = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
+    return model->forwardCached(tokens.to(device), valid.to(device), cache, /*lastOnly=*/true);
+  };
   auto forward = [&](const torch::Tensor& tokens, const torch::Tensor& valid) {
-    return model->forwardCached(tokens.to(device), valid.to(device), cache).to(torch::kCPU, torch::kFloat);
+    return model->forwardCached(tokens.to(device), valid.to(device), cache);
   };
   // A row that emitted an extra stop id gets a point mass on eosId (-1e4 * T elsewhere, i.e. -1e4
   // after the loop divides by T: exp underflows to 0, no -inf to make the entropy NaN).
@@ -62,7 +66,7 @@ RolloutBatch sampleHfCompletions(HfCausalLM& model, const std::vector<std::vecto
   auto next = [&](const torch::Tensor& token, const torch::Tensor& valid) {
     auto logits = forward(token, valid);
     if (!extra.empty()) {
-      const auto forced = emitted(token, valid, extra);  // [n,1]
+      const auto forced = emitted(token, valid, extra).to(logits.device());  // [n,1]
       logits.masked_fill_(forced.unsqueeze(-1), fill);
       logits.select(2, options.eosId).masked_fill_(forced, 0.0f);
     }
@@ -70,7 +74,7 @@ RolloutBatch sampleHfCompletions(HfCausalLM& model, const std::vector<std::vecto
   };
   auto keepRows = [&](const torch::Tensor& rows) { keepCacheRows(cache, rows); };
   RolloutBatch batch =
-      decodeCompletions(prompts, options, generator, model->config().maxPositions, forward, next, keepRows);
+      decodeCompletions(prompts, options, generator, model->config().maxPositions, prefill, next, keepRows);
 
   // Remove the forced <eos> after an extra stop id; a row is finished when it ends with any stop.
   const int P = batch.promptLength;

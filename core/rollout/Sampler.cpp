@@ -5,6 +5,8 @@
 
 #include "core/Error.h"
 
+#include <algorithm>
+
 namespace tb {
 
 int64_t RolloutBatch::generatedTokens() const {
@@ -102,6 +104,49 @@ torch::Tensor sampleTokens(const torch::Tensor& fullProbs, double topP, torch::G
 
 }  // namespace
 
+StepDraws drawStep(const torch::Tensor& logits, double temperature, double topP, torch::Generator& generator,
+                   const std::vector<std::uint64_t>& seeds, int step) {
+  TB_CHECK(logits.dim() == 2, "drawStep: logits ", logits.sizes(), ", expected [n, V]");
+  const int64_t n = logits.size(0), V = logits.size(1);
+  TB_CHECK(seeds.empty() || static_cast<int64_t>(seeds.size()) == n, seeds.size(), " seeds for ", n, " rows");
+  const auto logp = torch::log_softmax(logits.to(torch::kFloat) * (1.0 / temperature), -1);
+  auto probs = logp.exp();
+  // -sum p log p over the tokens with p > 0 (0 log 0 = 0; log p may be -inf there).
+  const auto entropy = -(probs * logp.masked_fill(probs <= 0, 0.0)).sum(-1);
+  if (topP < 1.0) {
+    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+    const auto drop = (sorted.cumsum(-1) - sorted) >= topP;  // the first token always stays
+    probs = torch::zeros_like(probs).scatter(-1, order, sorted.masked_fill(drop, 0.0));
+  }
+  std::vector<double> u(static_cast<size_t>(n));
+  if (!seeds.empty()) {
+    for (int64_t i = 0; i < n; ++i)
+      u[static_cast<size_t>(i)] = rowUniform(seeds[static_cast<size_t>(i)], static_cast<std::uint64_t>(step));
+  } else {
+    const auto r = torch::rand({n}, generator, torch::TensorOptions().dtype(torch::kDouble));
+    std::copy(r.data_ptr<double>(), r.data_ptr<double>() + n, u.begin());
+  }
+  const auto cumulative = probs.to(torch::kDouble).cumsum(-1);  // [n, V], flat over p = 0
+  const auto threshold = torch::tensor(u, torch::kDouble).to(logits.device()).unsqueeze(1) *
+                         cumulative.narrow(1, V - 1, 1);
+  auto chosen = torch::searchsorted(cumulative, threshold, /*out_int32=*/false, /*right=*/true).squeeze(1);
+  // u * total rounded up to the total: the last token with p > 0, as the CPU path.
+  const auto lastPositive = (V - 1) - (probs > 0).flip(1).to(torch::kByte).argmax(1);
+  chosen = torch::where(chosen >= V, lastPositive, chosen);
+  const auto lp = logp.gather(1, chosen.unsqueeze(1)).squeeze(1);
+  const auto host = torch::stack({chosen.to(torch::kDouble), lp.to(torch::kDouble), entropy.to(torch::kDouble)}, 1)
+                        .to(torch::kCPU)
+                        .contiguous();
+  const double* h = host.data_ptr<double>();
+  StepDraws out;
+  for (int64_t i = 0; i < n; ++i) {
+    out.tokens.push_back(static_cast<int64_t>(h[3 * i]));
+    out.logprobs.push_back(static_cast<float>(h[3 * i + 1]));
+    out.entropies.push_back(static_cast<float>(h[3 * i + 2]));
+  }
+  return out;
+}
+
 RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
                                torch::Generator& generator, int context, const NextLogits& prefill,
                                const NextLogits& next, const KeepRows& keepRows) {
@@ -141,37 +186,52 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
 
   for (int step = 0; step < L; ++step) {
     const auto n = static_cast<int64_t>(rows.size());
-    auto scaled = logits * invT;
-    const auto logp = torch::log_softmax(scaled, -1).to(torch::kFloat).contiguous();
-    const auto probs = torch::softmax(scaled, -1);
-    const auto drawn = sampleTokens(probs, options.topP, generator, seeds, step).to(torch::kLong).contiguous();
-    const auto p = probs.to(torch::kFloat).contiguous();
-    const int64_t V = logp.size(1);
-    const float* logpData = logp.data_ptr<float>();
-    const float* probData = p.data_ptr<float>();
-    const int64_t* drawnData = drawn.data_ptr<int64_t>();
     int64_t living = 0;
-    for (int64_t i = 0; i < n; ++i) {
+    // Records row i's draw (a living row's) and whether it ended.
+    auto record = [&](int64_t i, int64_t token, float logprob, float entropy) {
       const auto ui = static_cast<size_t>(i);
       const int64_t at = rows[ui] * L + step;
-      if (!alive[ui]) {
-        fed[ui] = options.padId;
-        continue;  // completion stays padding, mask / log-prob / entropy stay 0
-      }
-      const int64_t token = drawnData[i];
-      const float* lp = logpData + i * V;
-      const float* pr = probData + i * V;
-      // Entropy of the full (temperature-scaled) distribution: -sum p log p.
-      double entropy = 0;
-      for (int64_t v = 0; v < V; ++v)
-        if (pr[v] > 0) entropy -= static_cast<double>(pr[v]) * lp[v];
       completionOut[at] = token;
       maskOut[at] = 1.0f;
-      logprobOut[at] = lp[token];
-      entropyOut[at] = static_cast<float>(entropy);
+      logprobOut[at] = logprob;
+      entropyOut[at] = entropy;
       fed[ui] = token;
       if (token == options.eosId || (options.stopId >= 0 && token == options.stopId)) alive[ui] = 0;
       else ++living;
+    };
+    if (!logits.device().is_cpu()) {
+      // GPU logits: the draws are made there (drawStep); 3 numbers per row come back.
+      const StepDraws d = drawStep(logits, options.temperature, options.topP, generator, seeds, step);
+      for (int64_t i = 0; i < n; ++i) {
+        const auto ui = static_cast<size_t>(i);
+        if (!alive[ui]) fed[ui] = options.padId;  // completion stays padding, mask / log-prob / entropy 0
+        else record(i, d.tokens[ui], d.logprobs[ui], d.entropies[ui]);
+      }
+    } else {
+      auto scaled = logits * invT;
+      const auto logp = torch::log_softmax(scaled, -1).to(torch::kFloat).contiguous();
+      const auto probs = torch::softmax(scaled, -1);
+      const auto drawn = sampleTokens(probs, options.topP, generator, seeds, step).to(torch::kLong).contiguous();
+      const auto p = probs.to(torch::kFloat).contiguous();
+      const int64_t V = logp.size(1);
+      const float* logpData = logp.data_ptr<float>();
+      const float* probData = p.data_ptr<float>();
+      const int64_t* drawnData = drawn.data_ptr<int64_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        const auto ui = static_cast<size_t>(i);
+        if (!alive[ui]) {
+          fed[ui] = options.padId;
+          continue;  // completion stays padding, mask / log-prob / entropy stay 0
+        }
+        const int64_t token = drawnData[i];
+        const float* lp = logpData + i * V;
+        const float* pr = probData + i * V;
+        // Entropy of the full (temperature-scaled) distribution: -sum p log p.
+        double entropy = 0;
+        for (int64_t v = 0; v < V; ++v)
+          if (pr[v] > 0) entropy -= static_cast<double>(pr[v]) * lp[v];
+        record(i, token, lp[token], static_cast<float>(entropy));
+      }
     }
     if (living == 0 || step + 1 == L) break;
     // Shrinking the caches copies them once: worth it when a quarter of the batch is done and

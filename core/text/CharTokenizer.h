@@ -2,6 +2,7 @@
 // Character-level tokenizer for the small built-in policies: ids 0..2 are <pad>, <bos>, <eos>,
 // then one id per character of the task's alphabet (sorted, unique). Characters outside the
 // alphabet are an InputError when encoding prompts; generated ids always decode.
+#include <cstdint>
 #include <string>
 #include <vector>
 
