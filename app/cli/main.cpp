@@ -5,6 +5,7 @@
 
 #include "app/cli/Commands.h"
 #include "core/Error.h"
+#include "core/ProcessMemory.h"
 
 namespace {
 
@@ -65,6 +66,7 @@ Parameters: `thoughtbench-cli list params` shows every key with its default, ran
 
 int main(int argc, char** argv) {
   using namespace tb::cli;
+  tb::configureProcessMemory();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -13,8 +13,10 @@
 #include "widgets/SampleRow.h"
 #include "widgets/TaskBrowser.h"
 #include "core/store/Workspace.h"
+#include "core/ProcessMemory.h"
 
 int main(int argc, char** argv) {
+  tb::configureProcessMemory();
   QApplication app(argc, argv);
   QApplication::setApplicationName("thoughtbench");
   QApplication::setOrganizationName("thoughtbench");

@@ -47,8 +47,11 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
     k = cache->keys[layer].narrow(2, 0, start + T);
     v = cache->values[layer].narrow(2, 0, start + T);
   }
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
-  scores = scores.masked_fill(attendMask.logical_not(), -std::numeric_limits<float>::infinity());
+  // q is scaled before the product ([B,H,T,hd], smaller than the [B,H,T,S] scores, and copied
+  // by matmul anyway as a permuted view), and the mask is written into the product's own output:
+  // two passes over the scores fewer, forward and backward, than (q k^T) / sqrt(d) + masked_fill.
+  auto scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(hd))), k.transpose(-2, -1));
+  scores.masked_fill_(attendMask.logical_not(), -std::numeric_limits<float>::infinity());
   auto weights = torch::softmax(scores, -1);
   if (weightsOut) *weightsOut = weights;
   auto y = torch::matmul(weights, v).transpose(1, 2).reshape({B, T, D});
