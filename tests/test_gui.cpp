@@ -75,6 +75,17 @@ class TestGui : public QObject {
     QVERIFY(w.startAction()->isEnabled());
   }
 
+  // The window fits a 1,600 x 1,000 screen with every dock of the Training tab: a hidden tab (the
+  // compare page's toolbar) must not widen it, nor the HF fields (model.*) of the form.
+  void windowFitsTheScreen() {
+    MainWindow w(workspace());
+    QVERIFY(w.configForm()->editor("model.hf_path") != nullptr);
+    QVERIFY(w.configForm()->editor("model.lora_targets") != nullptr);
+    const QSize minimum = w.minimumSizeHint();
+    QVERIFY2(minimum.width() <= 1600 && minimum.height() <= 1000,
+             qPrintable(QString("minimum size %1 x %2").arg(minimum.width()).arg(minimum.height())));
+  }
+
   void startPauseStopResume() {
     MainWindow w(workspace());
     w.show();

@@ -232,6 +232,10 @@ void MainWindow::buildLayout() {
             statusText_->setText(message);
           });
   comparePage_->setObjectName("comparePage");
+  // A tab widget is as wide as its widest page's minimum; the compare page's toolbar alone asks
+  // for ~1,000 px, which pushed the Training tab's docks off a 1,600 px screen. It gets the whole
+  // window when shown (the docks step aside), so its own minimum need not count.
+  comparePage_->setMinimumWidth(480);
   centralTabs_->addTab(comparePage_, tr("Compare"));
   centralTabs_->setTabToolTip(4, tr("Compare runs across algorithms and seeds; export the comparison as a report"));
   connect(treesPage_, &TreesPage::attentionRequested, this,
