@@ -10,6 +10,7 @@
 
 #include "widgets/AttentionHeatmap.h"
 #include "widgets/ImageExport.h"
+#include "widgets/LegendCard.h"
 
 namespace tb {
 
@@ -223,59 +224,21 @@ void AttentionHeatmap::paintLabels(QPainter& p, const Frame& f) const {
 
 QSizeF AttentionHeatmap::legendSize() const {
   // Wide enough for the title ("Mean over 4 layers · local heads 0, 3"), within reason.
-  QFont title = font();
-  title.setPixelSize(11);
-  title.setWeight(QFont::DemiBold);
-  const double titleWidth = QFontMetricsF(title).horizontalAdvance(title_) + 22;
+  const double titleWidth = QFontMetricsF(LegendCard::titleFont(font())).horizontalAdvance(title_) + 22;
   return QSizeF(std::clamp(titleWidth, 212.0, 320.0), 96);
 }
 
 void AttentionHeatmap::paintLegend(QPainter& p, const QPointF& topLeft) const {
-  const QSizeF size = legendSize();
-  const QRectF card(topLeft, size);
-  p.save();
-  p.setRenderHint(QPainter::Antialiasing, true);
-  p.setPen(QPen(palette::cardBorder(), 1));
-  p.setBrush(QColor(255, 255, 255, 235));
-  p.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
-
-  const double pad = 10;
-  const double inner = card.width() - 2 * pad;
-  double y = card.top() + 8;
-  QFont title = font();
-  title.setPixelSize(11);
-  title.setWeight(QFont::DemiBold);
-  QFont small = font();
-  small.setPixelSize(10);
-  const QFontMetricsF smallMetrics(small);
-
-  p.setFont(title);
-  p.setPen(palette::text());
-  p.drawText(QRectF(card.left() + pad, y, inner, 15), Qt::AlignLeft | Qt::AlignVCenter,
-             QFontMetricsF(title).elidedText(capitalised(title_), Qt::ElideRight, inner));
-  y += 15;
-  p.setFont(small);
-  p.setPen(palette::muted());
-  p.drawText(QRectF(card.left() + pad, y, inner, 13), Qt::AlignLeft | Qt::AlignVCenter, tr("attention weight, square-root scale"));
-  y += 16;
-
-  const QRectF bar(card.left() + pad, y, inner, 10);
-  QLinearGradient gradient(bar.topLeft(), bar.topRight());
-  for (int k = 0; k <= 16; ++k) gradient.setColorAt(k / 16.0, AttentionColorScale::colorAt(k / 16.0));
-  p.setPen(QPen(palette::cardBorder(), 1));
-  p.setBrush(gradient);
-  p.drawRoundedRect(bar, 2, 2);
-  y += 11;
-  p.setPen(palette::muted());
-  const QRectF ticks(bar.left(), y, bar.width(), 13);
-  p.drawText(ticks, Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("0"));
-  p.drawText(ticks, Qt::AlignHCenter | Qt::AlignVCenter, formatAttentionWeight(scale_.maxValue * 0.25));  // sqrt(1/4) = the middle
-  p.drawText(ticks, Qt::AlignRight | Qt::AlignVCenter, formatAttentionWeight(scale_.maxValue));
-  y += 17;
+  LegendCard card(p, QRectF(topLeft, legendSize()), font(), {palette::cardBorder(), palette::text(), palette::muted()});
+  card.title(capitalised(title_));
+  card.subtitle(tr("attention weight, square-root scale"));
+  card.colourBar(AttentionColorScale::colorAt, 16, QStringLiteral("0"),
+                 formatAttentionWeight(scale_.maxValue * 0.25),  // sqrt(1/4) = the middle
+                 formatAttentionWeight(scale_.maxValue), 17);
 
   // Keys: the masked future, and the marks on the axes.
-  double x = card.left() + pad;
-  const double cy = y + 6;
+  double x = card.left();
+  const double cy = card.y() + 6;
   auto key = [&](const QColor& color, const QString& text, bool square) {
     p.setPen(square ? QPen(palette::cardBorder(), 1) : Qt::NoPen);
     p.setBrush(color);
@@ -285,12 +248,11 @@ void AttentionHeatmap::paintLegend(QPainter& p, const QPointF& topLeft) const {
       p.drawRect(QRectF(x + 3, cy - 5, 3, 10));
     p.setPen(palette::muted());
     p.drawText(QPointF(x + 13, cy + 3.5), text);
-    x += 13 + smallMetrics.horizontalAdvance(text) + 10;
+    x += 13 + card.smallMetrics().horizontalAdvance(text) + 10;
   };
   key(AttentionColorScale::maskedColor(), tr("future"), true);
   if (!preplan_.empty()) key(palette::preplan(), tr("preplan"), false);
   if (!anchors_.empty()) key(palette::anchor(), tr("anchor"), false);
-  p.restore();
 }
 
 // ---- export -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 #include "widgets/TreeView.h"
 #include "widgets/ImageExport.h"
+#include "widgets/LegendCard.h"
 
 namespace tb {
 
@@ -398,59 +399,22 @@ QSizeF TreeView::legendSize() const {
 }
 
 void TreeView::paintLegend(QPainter& p, const QPointF& topLeft) const {
-  const QSizeF size = legendSize();
-  const QRectF card(topLeft, size);
-  p.save();
-  p.setRenderHint(QPainter::Antialiasing, true);
-  p.setPen(QPen(kCardBorder, 1));
-  p.setBrush(QColor(255, 255, 255, 235));
-  p.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
-
-  const double pad = 10;
-  double y = card.top() + 8;
-  const double inner = card.width() - 2 * pad;
-  QFont title = font();
-  title.setPixelSize(11);
-  title.setWeight(QFont::DemiBold);
-  QFont small = font();
-  small.setPixelSize(10);
-  const QFontMetricsF smallMetrics(small);
-
-  p.setFont(title);
-  p.setPen(kText);
-  p.drawText(QRectF(card.left() + pad, y, inner, 15), Qt::AlignLeft | Qt::AlignVCenter,
-             tr("Colour: %1").arg(treeMetricName(colorBy_)));
-  y += 15;
-  p.setFont(small);
-  p.setPen(kMuted);
-  p.drawText(QRectF(card.left() + pad, y, inner, 13), Qt::AlignLeft | Qt::AlignVCenter,
-             smallMetrics.elidedText(treeMetricDescription(colorBy_), Qt::ElideRight, inner));
-  y += 16;
-
-  const QRectF bar(card.left() + pad, y, inner, 10);
-  QLinearGradient gradient(bar.topLeft(), bar.topRight());
-  for (int k = 0; k <= 10; ++k) {
-    const double t = k / 10.0;
-    gradient.setColorAt(t, scale_.diverging() ? TreeColorScale::divergingColor(t) : TreeColorScale::sequentialColor(t));
-  }
-  p.setPen(QPen(kCardBorder, 1));
-  p.setBrush(gradient);
-  p.drawRoundedRect(bar, 2, 2);
-  y += 11;
-  p.setPen(kMuted);
-  const QRectF ticks(bar.left(), y, bar.width(), 13);
-  p.drawText(ticks, Qt::AlignLeft | Qt::AlignVCenter, formatStat(scale_.lo));
-  p.drawText(ticks, Qt::AlignRight | Qt::AlignVCenter, formatStat(scale_.hi));
-  if (scale_.diverging()) p.drawText(ticks, Qt::AlignHCenter | Qt::AlignVCenter, QStringLiteral("0"));
-  y += 15;
+  LegendCard card(p, QRectF(topLeft, legendSize()), font(), {kCardBorder, kText, kMuted});
+  card.title(tr("Colour: %1").arg(treeMetricName(colorBy_)));
+  card.subtitle(treeMetricDescription(colorBy_));
+  const bool diverging = scale_.diverging();
+  card.colourBar([diverging](double t) { return diverging ? TreeColorScale::divergingColor(t) : TreeColorScale::sequentialColor(t); },
+                 10, formatStat(scale_.lo), diverging ? QStringLiteral("0") : QString(), formatStat(scale_.hi), 15);
   const QString sizeNote = maxVisits_ <= 0 ? tr("No visit counts") : sizeByVisits_ ? tr("Size: visits (log)") : tr("Border: visits (log)");
-  p.drawText(QRectF(card.left() + pad, y, inner, 13), Qt::AlignLeft | Qt::AlignVCenter,
+  p.drawText(QRectF(card.left(), card.y(), card.inner(), 13), Qt::AlignLeft | Qt::AlignVCenter,
              sizeNote + (hasTerminals_ ? tr(" · square: terminal") : QString()));
-  y += 17;
+  card.advance(17);
+  const QFont& small = card.smallFont();
+  const QFontMetricsF& smallMetrics = card.smallMetrics();
 
   // Glyph keys: chosen path, correct and wrong terminals.
-  double x = card.left() + pad;
-  const double cy = y + 7;
+  double x = card.left();
+  const double cy = card.y() + 7;
   if (tree_ && !tree_->chosenPath.empty()) {
     p.setPen(QPen(kPath, 3.5, Qt::SolidLine, Qt::RoundCap));
     p.drawLine(QPointF(x, cy), QPointF(x + 16, cy));
@@ -469,7 +433,6 @@ void TreeView::paintLegend(QPainter& p, const QPointF& topLeft) const {
       x += 15 + smallMetrics.horizontalAdvance(text) + 12;
     }
   }
-  p.restore();
 }
 
 void TreeView::paintHint(QPainter& p, const QRectF& screen) const {
