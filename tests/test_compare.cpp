@@ -22,6 +22,7 @@
 #include "core/compare/Reports.h"
 #include "core/compare/SeriesStats.h"
 #include "core/store/RunStore.h"
+#include "tests/CompareTestSupport.h"
 #include "tests/TestSupport.h"
 
 using namespace tb;
@@ -42,24 +43,6 @@ SampleRecord sample(const std::string& problem, const std::string& prompt, const
   s.reason = reason;
   s.tokens = 12;
   return s;
-}
-
-RunRecord makeRun(const std::string& name, const std::string& task, const std::string& algorithm, int seed) {
-  RunRecord r;
-  r.name = name;
-  r.task = task;
-  r.algorithm = algorithm;
-  r.status = RunStatus::Finished;
-  r.iterationsTotal = 4;
-  r.config = {{"task", task}, {"algorithm", algorithm}, {"run.seed", seed}, {"train.lr", 1e-6}};
-  return r;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The HTML parsed as XML: plots by metric, and the summary table's rows as cell texts with their
@@ -130,9 +113,9 @@ class TestCompare : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     store_ = RunStore::open(dir_.filePath("ws.db").toStdString());
-    a_ = store_->createRun(makeRun("grpo-s1", "game24", "grpo", 1));
-    b_ = store_->createRun(makeRun("grpo-s2", "game24", "grpo", 2));
-    RunRecord c = makeRun("ppo-s1", "blocksworld", "ppo", 1);
+    a_ = store_->createRun(makeRun("grpo-s1", "game24", "grpo", 1, {{"train.lr", 1e-6}}));
+    b_ = store_->createRun(makeRun("grpo-s2", "game24", "grpo", 2, {{"train.lr", 1e-6}}));
+    RunRecord c = makeRun("ppo-s1", "blocksworld", "ppo", 1, {{"train.lr", 1e-6}});
     c.config["ppo.vf_coef"] = 0.5;
     c_ = store_->createRun(c);
     const double ra[] = {0.1, 0.5, 0.4}, ea[] = {1.0, 0.8, 0.9}, ka[] = {0.0, 0.02, 0.01}, tps[] = {100, 200, 100},

@@ -25,24 +25,12 @@
 #include "core/engine/Experiment.h"
 #include "core/store/RunStore.h"
 #include "widgets/CompareChart.h"
+#include "tests/CompareTestSupport.h"
 #include "widgets/PdfReport.h"
 
 using namespace tb;
 
 namespace {
-
-RunRecord makeRun(const std::string& name, const std::string& task, const std::string& algorithm, int seed,
-                  const std::string& tag, RunStatus status = RunStatus::Finished) {
-  RunRecord r;
-  r.name = name;
-  r.task = task;
-  r.algorithm = algorithm;
-  r.experiment = tag;
-  r.status = status;
-  r.iterationsTotal = 4;
-  r.config = {{"task", task}, {"algorithm", algorithm}, {"run.seed", seed}, {"rollout.group_size", 8}};
-  return r;
-}
 
 QSet<qint64> asSet(const QList<qint64>& ids) { return QSet<qint64>(ids.begin(), ids.end()); }
 
@@ -52,12 +40,6 @@ const CompareCurve* curve(const ComparePlot& plot, const QString& key) {
   return nullptr;
 }
 
-std::string readFile(const QString& path) {
-  std::ifstream in(path.toStdString(), std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs a tool; its standard output, or a failed check naming it.
 QByteArray runTool(const QString& program, const QStringList& args, bool* ok) {
@@ -89,10 +71,10 @@ class TestCompareView : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     store_ = RunStore::open(dir_.filePath("ws.sqlite").toStdString());
-    g1_ = store_->createRun(makeRun("grpo-s1", "game24", "grpo", 1, "sweep"));
-    g2_ = store_->createRun(makeRun("grpo-s2", "game24", "grpo", 2, "sweep"));
-    d1_ = store_->createRun(makeRun("dapo-s1", "game24", "dapo", 1, "sweep"));
-    p1_ = store_->createRun(makeRun("ppo-s1", "blocksworld", "ppo", 1, "", RunStatus::Failed));
+    g1_ = store_->createRun(makeRun("grpo-s1", "game24", "grpo", 1, {{"rollout.group_size", 8}}, "sweep"));
+    g2_ = store_->createRun(makeRun("grpo-s2", "game24", "grpo", 2, {{"rollout.group_size", 8}}, "sweep"));
+    d1_ = store_->createRun(makeRun("dapo-s1", "game24", "dapo", 1, {{"rollout.group_size", 8}}, "sweep"));
+    p1_ = store_->createRun(makeRun("ppo-s1", "blocksworld", "ppo", 1, {{"rollout.group_size", 8}}, "", RunStatus::Failed));
     const double r1[] = {0.1, 0.5, 0.4}, r2[] = {0.2, 0.3, 0.6, 0.7}, rd[] = {0.0, 0.2}, rp[] = {0.05, 30.0, 0.1, 0.2};
     for (int i = 0; i < 3; ++i) {
       std::vector<SampleRecord> samples;
@@ -286,7 +268,7 @@ class TestCompareView : public QObject {
     const QString base = dir_.filePath("cmp");
     QVERIFY2(p->exportTo(base + ".html"), qPrintable(p->statusText()));
     // HTML: well-formed, one plot per metric, the summary table.
-    QXmlStreamReader xml(QByteArray::fromStdString(readFile(base + ".html")));
+    QXmlStreamReader xml(QByteArray::fromStdString(readFile((base + ".html").toStdString())));
     QSet<QString> plots;
     bool summary = false;
     while (!xml.atEnd()) {
@@ -301,7 +283,7 @@ class TestCompareView : public QObject {
       QVERIFY2(p->exportTo(base + ext), qPrintable(p->statusText()));
       QVERIFY(QFileInfo(base + ext).size() > 100);
     }
-    QVERIFY(readFile(base + ".pdf").rfind("%PDF", 0) == 0);
+    QVERIFY(readFile((base + ".pdf").toStdString()).rfind("%PDF", 0) == 0);
     QImage png(base + ".png");
     QVERIFY(!png.isNull() && png.width() > 500);
     // TensorBoard: one event file per run.
