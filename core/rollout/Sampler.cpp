@@ -53,6 +53,14 @@ std::uint64_t rowSeed(std::uint64_t base, std::uint64_t row) { return splitMix64
 
 namespace {
 
+// probs [N,V] with every token outside the smallest most-probable prefix whose mass reaches
+// top_p set to 0 (the first token always stays); the CPU and the device draws share it.
+torch::Tensor topPTruncated(const torch::Tensor& probs, double topP) {
+  auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+  const auto drop = (sorted.cumsum(-1) - sorted) >= topP;
+  return torch::zeros_like(probs).scatter(-1, order, sorted.masked_fill(drop, 0.0));
+}
+
 // Inverse-CDF draw of one token per row from probs [N,V] with the rows' own uniforms: the first
 // token whose cumulative mass exceeds u * total (a zero-probability token is never chosen). One
 // pass per row in double, without temporaries (this runs once per decode step).
@@ -90,14 +98,7 @@ torch::Tensor sampleTokensBySeeds(const torch::Tensor& probs, const std::vector<
 torch::Tensor sampleTokens(const torch::Tensor& fullProbs, double topP, torch::Generator& generator,
                            const std::vector<std::uint64_t>& seeds, int step) {
   auto probs = fullProbs;
-  if (topP < 1.0) {
-    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
-    auto cumulative = sorted.cumsum(-1);
-    // Keep the smallest prefix whose mass reaches top_p (the first token always stays).
-    auto drop = (cumulative - sorted) >= topP;
-    sorted = sorted.masked_fill(drop, 0.0);
-    probs = torch::zeros_like(probs).scatter(-1, order, sorted);
-  }
+  if (topP < 1.0) probs = topPTruncated(probs, topP);
   if (!seeds.empty()) return sampleTokensBySeeds(probs, seeds, step);
   return torch::multinomial(probs, 1, /*replacement=*/false, generator).squeeze(1);
 }
@@ -113,11 +114,7 @@ StepDraws drawStep(const torch::Tensor& logits, double temperature, double topP,
   auto probs = logp.exp();
   // -sum p log p over the tokens with p > 0 (0 log 0 = 0; log p may be -inf there).
   const auto entropy = -(probs * logp.masked_fill(probs <= 0, 0.0)).sum(-1);
-  if (topP < 1.0) {
-    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
-    const auto drop = (sorted.cumsum(-1) - sorted) >= topP;  // the first token always stays
-    probs = torch::zeros_like(probs).scatter(-1, order, sorted.masked_fill(drop, 0.0));
-  }
+  if (topP < 1.0) probs = topPTruncated(probs, topP);
   std::vector<double> u(static_cast<size_t>(n));
   if (!seeds.empty()) {
     for (int64_t i = 0; i < n; ++i)
