@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace tb {
@@ -19,17 +21,24 @@ class CountingCpuAllocator final : public c10::Allocator {
   // without `override`, so whichever the LibTorch's c10::Allocator declares is the override.
   c10::DataPtr allocate(size_t n) { return std::as_const(*this).allocate(n); }
   void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
+  // The returned pointer is its own context (raw_allocate, used by some LibTorch kernels for
+  // scratch buffers, requires that); the inner allocation is kept in a table until release.
   c10::DataPtr allocate(size_t n) const {
     c10::Allocator* inner = inner_.load();
     c10::DataPtr data = inner->allocate(n);
     void* raw = data.get();
-    auto* ctx = new Context{std::move(data), static_cast<int64_t>(n)};
-    const int64_t now = current_.fetch_add(ctx->bytes) + ctx->bytes;
+    if (!raw) return data;  // an empty allocation: nothing to count
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_.emplace(raw, Entry{std::move(data), static_cast<int64_t>(n)});
+    }
+    const int64_t now = current_.fetch_add(static_cast<int64_t>(n)) + static_cast<int64_t>(n);
     int64_t peak = peak_.load();
     while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
     }
-    return {raw, ctx, &CountingCpuAllocator::release, c10::Device(c10::DeviceType::CPU)};
+    return {raw, raw, &CountingCpuAllocator::release, c10::Device(c10::DeviceType::CPU)};
   }
+  c10::DeleterFnPtr raw_deleter() const override { return &CountingCpuAllocator::release; }
 
   void start(c10::Allocator* inner) {
     inner_.store(inner);
@@ -44,16 +53,25 @@ class CountingCpuAllocator final : public c10::Allocator {
   }
 
  private:
-  struct Context {
+  struct Entry {
     c10::DataPtr data;  // the inner allocation, freed with its own deleter
-    int64_t bytes;
+    int64_t bytes = 0;
   };
-  static void release(void* p) {
-    auto* ctx = static_cast<Context*>(p);
-    instance().current_.fetch_sub(ctx->bytes);
-    delete ctx;
-  }
+  static void release(void* raw) {
+    auto& self = instance();
+    Entry entry;
+    {
+      std::lock_guard<std::mutex> lock(self.mutex_);
+      auto it = self.live_.find(raw);
+      if (it == self.live_.end()) return;
+      entry = std::move(it->second);
+      self.live_.erase(it);
+    }
+    self.current_.fetch_sub(entry.bytes);
+  }  // entry.data frees the inner allocation here, outside the lock
 
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<void*, Entry> live_;
   mutable std::atomic<c10::Allocator*> inner_{nullptr};
   mutable std::atomic<int64_t> current_{0};
   mutable std::atomic<int64_t> peak_{0};

@@ -1,6 +1,7 @@
 // Training across processes (core/engine/Distributed, app/cli/DistributedRun): the launcher's
 // environment, row-seeded sampling that does not depend on how rows are split, and real
-// multi-process runs on loopback (Gloo): 2 processes end with the same parameters as 1 process,
+// multi-process runs on loopback (Gloo): 2 processes end with the same parameters as 1 process, and
+// so do micro-batches (gradient accumulation) in one process or in several,
 // a killed rank fails the run instead of hanging, and refusals name what is wrong.
 #include <QProcess>
 #include <QTemporaryDir>
@@ -111,22 +112,32 @@ class TestDistributed : public QObject {
 
   // Runs `args` in one process and across 2, and checks that both end with the same parameters
   // and logged the same rewards at every iteration.
-  void compareOneAndTwoProcesses(const QString& name, QStringList args) {
+  void compareOneAndTwoProcesses(const QString& name, const QStringList& args) {
+    compareSplits(name, args, {"--nproc", "2"});
+  }
+
+  // Runs `args` as they are (one process, whole minibatches) and with `split` added (more
+  // processes, micro-batches), and checks that both end with the same parameters and logged the
+  // same rewards at every iteration.
+  void compareSplits(const QString& name, QStringList args, const QStringList& split) {
     const QString db = dir_.filePath(name + ".sqlite");
     args << "--db" << db;
     const Result one = cli(args);
     QVERIFY2(one.code == 0, qPrintable(one.out + one.err));
-    const Result two = cli(args + QStringList{"--nproc", "2"});
+    const Result two = cli(args + split);
     QVERIFY2(two.code == 0, qPrintable(two.out + two.err));
-    QVERIFY2(two.out.contains("2 processes"), qPrintable(two.out));
+    const bool processes = split.contains("--nproc");
+    if (processes) QVERIFY2(two.out.contains("2 processes"), qPrintable(two.out));
     const std::int64_t a = runIdOf(one.out), b = runIdOf(two.out);
     QVERIFY(a > 0 && b > 0 && a != b);
 
     auto store = RunStore::open(db.toStdString());
     QCOMPARE(store->run(b)->status, RunStatus::Finished);
     const auto ma = store->metrics(a), mb = store->metrics(b);
-    QVERIFY(mb.count("dist/world_size"));
-    QCOMPARE(mb.at("dist/world_size").back().value, 2.0);
+    if (processes) {
+      QVERIFY(mb.count("dist/world_size"));
+      QCOMPARE(mb.at("dist/world_size").back().value, 2.0);
+    }
     for (const char* metric : {"reward/mean", "accuracy", "length/mean", "eval/accuracy", "rollout/tokens"}) {
       QVERIFY2(ma.count(metric) && mb.count(metric), metric);
       QCOMPARE(ma.at(metric).size(), mb.at(metric).size());
@@ -151,9 +162,10 @@ class TestDistributed : public QObject {
         if (ta[i].first.find("lora_B") != std::string::npos)
           maxB = std::max(maxB, ta[i].second.abs().max().item<double>());
       }
-      qInfo("%s: adapters B up to %.3g; 1 vs 2 processes differ by at most %.3g", qPrintable(name), maxB, maxDiff);
+      qInfo("%s: adapters B up to %.3g; %s changes them by at most %.3g", qPrintable(name), maxB,
+            qPrintable(split.join(' ')), maxDiff);
       QVERIFY2(maxB > 1e-4, qPrintable(QString("adapters moved by %1 only").arg(maxB)));
-      QVERIFY2(maxDiff < 1e-5, qPrintable(QString("1 vs 2 processes: adapters differ by %1").arg(maxDiff)));
+      QVERIFY2(maxDiff < 1e-5, qPrintable(QString("%1: adapters differ by %2").arg(split.join(' ')).arg(maxDiff)));
       return;
     }
 
@@ -169,11 +181,11 @@ class TestDistributed : public QObject {
     loadModel(store->runDirectory(a) + "/reference.pt", reference);
     for (const auto& p : reference->named_parameters())
       maxChange = std::max(maxChange, (p.value() - qa[p.key()]).abs().max().item<double>());
-    qInfo("%s: parameters moved up to %.3g from the warm start; 1 vs 2 processes differ by at most %.3g",
-          qPrintable(name), maxChange, maxDiff);
+    qInfo("%s: parameters moved up to %.3g from the warm start; %s changes them by at most %.3g",
+          qPrintable(name), maxChange, qPrintable(split.join(' ')), maxDiff);
     QVERIFY2(maxChange > 1e-4, qPrintable(QString("parameters moved by %1 only").arg(maxChange)));
-    QVERIFY2(maxDiff < 1e-5, qPrintable(QString("1 vs 2 processes: parameters differ by %1 (moved %2)")
-                                             .arg(maxDiff).arg(maxChange)));
+    QVERIFY2(maxDiff < 1e-5, qPrintable(QString("%1: parameters differ by %2 (moved %3)")
+                                             .arg(split.join(' ')).arg(maxDiff).arg(maxChange)));
   }
 
  private slots:
@@ -291,7 +303,9 @@ class TestDistributed : public QObject {
   // algorithm part whose gradients every rank computes in full.
   // A Hugging Face policy with LoRA (tests/HfTestSupport.h): the adapters are what the ranks
   // broadcast and all-reduce.
-  void twoProcessesMatchOneProcessHfLora() {
+  void twoProcessesMatchOneProcessHfLora() { compareOneAndTwoProcesses("hf-lora", tinyHfRun()); }
+
+  QStringList tinyHfRun() {
     const std::string model = writeTinyHfPolicy(std::filesystem::path(dir_.path().toStdString()) / "tiny-qwen2");
     QStringList args{"run", "--task", "game24", "--algorithm", "grpo", "--iterations", "3", "--seed", "7", "--quiet"};
     for (const std::string s : {"model.hf_path=" + model, std::string("rollout.prompts=4"), std::string("rollout.group_size=4"),
@@ -302,13 +316,35 @@ class TestDistributed : public QObject {
                                 std::string("algo.kl_coef=0.04"), std::string("run.checkpoint_every=1"),
                                 std::string("train.lr=0.01")})
       args << "--set" << QString::fromStdString(s);
-    compareOneAndTwoProcesses("hf-lora", args);
+    return args;
   }
 
   void twoProcessesMatchOneProcessPpo() {
     QStringList args = tinyRun("ppo", 3);
     args << "--set" << "train.minibatches=2" << "--set" << "train.epochs=2";
     compareOneAndTwoProcesses("ppo", args);
+  }
+
+  // Gradient accumulation (train.micro_batch, core/engine/MicroBatching.h): 16 rows per update
+  // in micro-batches of 3 (the last has 1 row) give the same step as all 16 at once.
+  void microBatchesMatchWholeBatches() {
+    compareSplits("grpo-micro", tinyRun("grpo", 3), {"--set", "train.micro_batch=3"});
+  }
+
+  // Two minibatches of 8 rows, 2 epochs: the first minibatch reuses the old scores as leaves.
+  void microBatchesMatchWholeBatchesPpo() {
+    QStringList args = tinyRun("ppo", 3);
+    args << "--set" << "train.minibatches=2" << "--set" << "train.epochs=2";
+    compareSplits("ppo-micro", args, {"--set", "train.micro_batch=3"});
+  }
+
+  void microBatchesMatchWholeBatchesHfLora() {
+    compareSplits("hf-lora-micro", tinyHfRun(), {"--set", "train.micro_batch=5"});
+  }
+
+  // Both splits at once: each of 2 processes accumulates its 8 rows in micro-batches of 3.
+  void microBatchesAcrossProcesses() {
+    compareSplits("grpo-micro-nproc", tinyRun("grpo", 3), {"--nproc", "2", "--set", "train.micro_batch=3"});
   }
 
   // torchrun-style launch (the test is the launcher): killing rank 1 ends rank 0 at once and the

@@ -15,6 +15,8 @@
 #include <limits>
 #include <vector>
 
+#include <c10/core/CPUAllocator.h>
+
 #include "kernels/CpuAllocationMeter.h"
 #include "kernels/DecodeAttention.h"
 #include "kernels/FusedTokenScores.h"
@@ -259,6 +261,23 @@ class TestKernels : public QObject {
     const auto c = torch::empty({100}, torch::kFloat);
     QCOMPARE(meter.currentBytes(), int64_t(400));
     QCOMPARE(meter.peakBytes(), int64_t(8000));
+  }
+
+  // Kernels that take scratch memory through raw_allocate (GELU on a large tensor) require the
+  // allocation's context to be its pointer; the meter once broke that and aborted them.
+  void allocationMeterServesRawAllocations() {
+    CpuAllocationMeter meter;
+    QVERIFY(meter.active());
+    c10::Allocator* allocator = c10::GetCPUAllocator();
+    void* raw = allocator->raw_allocate(4096);
+    QVERIFY(raw != nullptr);
+    QCOMPARE(meter.currentBytes(), int64_t(4096));
+    allocator->raw_deallocate(raw);
+    QCOMPARE(meter.currentBytes(), int64_t(0));
+    const auto x = torch::randn({64, 64, 1024});
+    const auto y = torch::gelu(x);
+    QVERIFY(torch::allclose(y, 0.5 * x * (1 + torch::erf(x / std::sqrt(2.0))), 1e-5, 1e-6));
+    QVERIFY(meter.peakBytes() >= 2 * x.numel() * int64_t(sizeof(float)));
   }
 
   void benchOnTinySize() {

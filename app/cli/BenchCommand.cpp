@@ -1,4 +1,4 @@
-// `bench rollout|train-step|grpo-iteration|hf-model|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
+// `bench rollout|train-step|grpo-iteration|hf-model|hf-update|mcts|tree-layout|compare-view|logprobs`: one JSON line with the figures and the
 // configuration measured (docs/PERFORMANCE.md).
 #include <cstdio>
 
@@ -15,7 +15,7 @@ namespace tb::cli {
 
 int benchCommand(const CliArguments& args) {
   const std::string what =
-      args.positional(0, "benchmark: rollout, train-step, grpo-iteration, hf-model, mcts, tree-layout, compare-view or logprobs");
+      args.positional(0, "benchmark: rollout, train-step, grpo-iteration, hf-model, hf-update, mcts, tree-layout, compare-view or logprobs");
   if (what == "mcts") {
     args.allowOnly({"simulations", "branching", "problems", "threads", "checkpoint"});
     MctsBenchOptions o;
@@ -75,9 +75,12 @@ int benchCommand(const CliArguments& args) {
     std::printf("%s\n", benchGrpoIteration(g).dump().c_str());
     return 0;
   }
-  if (what == "hf-model") {
-    args.allowOnly({"hidden", "intermediate", "layers", "heads", "kv-heads", "vocab", "batch", "prompt-len",
-                    "new-tokens", "threads", "repeats", "device", "dtype"});
+  if (what == "hf-model" || what == "hf-update") {
+    const bool update = what == "hf-update";
+    std::vector<std::string> allowed{"hidden", "intermediate", "layers", "heads", "kv-heads", "vocab", "batch",
+                                     "prompt-len", "new-tokens", "threads", "repeats", "device", "dtype"};
+    if (update) allowed.insert(allowed.end(), {"lora-rank", "micro-batch"});
+    args.allowOnly(allowed);
     HfModelBenchOptions h;
     h.hidden = args.intValue("hidden", h.hidden);
     h.intermediate = args.intValue("intermediate", h.intermediate);
@@ -92,9 +95,12 @@ int benchCommand(const CliArguments& args) {
     h.repeats = args.intValue("repeats", h.repeats);
     h.device = args.value("device").value_or(h.device);
     h.dtype = args.value("dtype").value_or(h.dtype);
-    if (h.batch < 1 || h.promptLength < 1 || h.newTokens < 2 || h.repeats < 1)
-      failInput("bench hf-model: expected --batch, --prompt-len, --repeats >= 1 and --new-tokens >= 2");
-    std::printf("%s\n", benchHfModel(h).dump().c_str());
+    h.loraRank = args.intValue("lora-rank", h.loraRank);
+    h.microBatch = args.intValue("micro-batch", h.microBatch);
+    if (h.batch < 1 || h.promptLength < 1 || h.newTokens < 2 || h.repeats < 1 || h.loraRank < 0 || h.microBatch < 0)
+      failInput("bench ", what, ": expected --batch, --prompt-len, --repeats >= 1, --new-tokens >= 2, "
+                "--lora-rank and --micro-batch >= 0");
+    std::printf("%s\n", (update ? benchHfUpdate(h) : benchHfModel(h)).dump().c_str());
     return 0;
   }
   if (what == "compare-view") {
@@ -107,7 +113,7 @@ int benchCommand(const CliArguments& args) {
     return 0;
   }
   args.allowOnly({"vocab", "d-model", "layers", "heads", "batch", "prompt-len", "new-tokens", "threads", "repeats",
-                  "eos-id", "keep-finished"});
+                  "eos-id", "keep-finished", "micro-batch"});
   BenchOptions o;
   o.vocab = args.intValue("vocab", o.vocab);
   o.dModel = args.intValue("d-model", o.dModel);
@@ -120,13 +126,14 @@ int benchCommand(const CliArguments& args) {
   o.repeats = args.intValue("repeats", o.repeats);
   o.eosId = args.intValue("eos-id", o.eosId);
   o.keepFinished = args.flag("keep-finished");
+  o.microBatch = args.intValue("micro-batch", o.microBatch);
   if (o.vocab < 4 || o.dModel < 1 || o.layers < 1 || o.heads < 1 || o.batch < 1 || o.promptLength < 1 ||
-      o.newTokens < 1 || o.dModel % o.heads != 0 || o.eosId >= o.vocab)
-    failInput("bench: expected positive sizes, vocab >= 4 and --heads dividing --d-model");
+      o.newTokens < 1 || o.dModel % o.heads != 0 || o.eosId >= o.vocab || o.microBatch < 0)
+    failInput("bench: expected positive sizes, vocab >= 4, --heads dividing --d-model and --micro-batch >= 0");
   nlohmann::json result;
   if (what == "rollout") result = benchRollout(o);
   else if (what == "train-step") result = benchTrainStep(o);
-  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, grpo-iteration, hf-model, mcts, tree-layout, compare-view or logprobs)");
+  else failInput("unknown benchmark '", what, "' (expected rollout, train-step, grpo-iteration, hf-model, hf-update, mcts, tree-layout, compare-view or logprobs)");
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

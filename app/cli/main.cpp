@@ -47,11 +47,15 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
                             --prompt-len 16 --new-tokens 48 --threads N --repeats 5]
                            [--eos-id K [--keep-finished]]   rows may end (and leave the decode batch)
+                           train-step: [--micro-batch M]   gradient accumulation over M-row micro-batches
   bench grpo-iteration [--d-model 128 --layers 4 --heads 4 --prompts 8 --group-size 8 --new-tokens 80
                         --iterations 4 --warm-start-steps 0 --threads N]   whole iterations, share of each phase
   bench hf-model [--hidden 896 --intermediate 4864 --layers 24 --heads 14 --kv-heads 2 --vocab 151936
                   --batch 1 --prompt-len 128 --new-tokens 32 --device cpu|cuda --dtype float32|bfloat16]
                                                a Qwen2.5-0.5B-shaped model (random weights): prefill and decode tokens/s
+  bench hf-update [the sizes of hf-model] [--lora-rank 8] [--micro-batch M]
+                                               one update step of that model (LoRA on q/k/v/o or every weight),
+                                               whole or in M-row micro-batches: seconds, peak CPU tensor bytes
   bench mcts [--simulations 64 --branching 4 --problems 4 --threads N --checkpoint FILE.pt]
   bench tree-layout [--nodes 10000 --repeats 5]
   bench compare-view [--runs 100 --points 10000 --plots 4 --repeats 5]   redraw time of the compare view

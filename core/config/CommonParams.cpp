@@ -53,6 +53,10 @@ std::vector<ParamSpec> commonParams() {
       P::real("train.grad_clip", 1.0, 0.0, 1e6, "Clip the global gradient norm to this; 0 = off"),
       P::integer("train.epochs", 1, 1, 64, "Passes over each rollout batch (old policy kept for ratios)"),
       P::integer("train.minibatches", 1, 1, 4096, "Optimizer steps per pass over the rollout batch"),
+      P::integer("train.micro_batch", 0, 0, 1000000,
+                 "Rows per forward/backward pass of the update: the gradient is accumulated over micro-batches "
+                 "(the same step with the activations of this many rows; one more forward pass without a graph "
+                 "per optimiser step). 0 = the whole minibatch at once"),
       P::integer("train.warmup_iterations", 0, 0, 10000000, "Linear learning-rate warm-up, in iterations"),
       P::choice("train.lr_schedule", "constant", {"constant", "cosine"},
                 "After the warm-up: constant, or cosine decay to a tenth of train.lr at the last iteration"),

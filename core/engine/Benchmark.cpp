@@ -8,19 +8,23 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <thread>
 
 #include "core/algorithms/PolicyLoss.h"
 #include "core/Error.h"
 #include "core/config/RunConfig.h"
 #include "core/engine/Engine.h"
+#include "core/engine/MicroBatching.h"
 #include "core/engine/SearchSession.h"
 #include "core/store/RunStore.h"
 #include "core/search/TreeLayout.h"
 #include "core/tasks/Task.h"
+#include "kernels/CpuAllocationMeter.h"
 #include "core/hf/HfModelConfig.h"
 #include "core/model/GptPolicy.h"
 #include "core/model/HfCausalLM.h"
+#include "core/model/LoraLinear.h"
 #include "core/rollout/HfGeneration.h"
 #include "core/rollout/Sampler.h"
 
@@ -106,17 +110,30 @@ nlohmann::json benchTrainStep(const BenchOptions& o) {
     torch::NoGradGuard noGrad;
     oldLogp = scoreCompletions(policy, batch, 1.0).logprobs;
   }
-  const double seconds = medianSeconds(o.repeats, [&] {
-    auto scores = scoreCompletions(policy, batch, 1.0);
+  const BatchScorer scorer = [&](const RolloutBatch& rows) { return scoreCompletions(policy, rows, 1.0); };
+  const bool accumulate = o.microBatch > 0 && o.microBatch < o.batch;
+  auto step = [&] {
+    const TokenScores scores = accumulate ? asLeaves(scoreInChunks(scorer, batch, 0, o.batch, o.microBatch)) : scorer(batch);
     auto terms = clippedSurrogate(scores.logprobs, oldLogp, advantages, 0.2, 0.2, 3.0);
     auto loss = aggregateTokenLoss(terms.loss, batch.completionMask, LossAggregation::SeqMeanTokenMean, o.newTokens);
     optimizer.zero_grad();
     loss.backward();
+    if (accumulate) backpropagateInChunks(scorer, batch, 0, o.batch, o.microBatch, scores);
     optimizer.step();
-  });
+  };
+  const double seconds = medianSeconds(o.repeats, step);
+  // After the timed steps AdamW's moments exist: the peak is what one step allocates on top.
+  std::int64_t peak = -1;
+  {
+    CpuAllocationMeter meter;
+    step();
+    if (meter.active()) peak = meter.peakBytes();
+  }
   const double tokens = static_cast<double>(o.batch) * (o.promptLength + o.newTokens);
   auto out = describe(o, threads, policy->parameterCount());
   out["bench"] = "train-step";
+  out["micro_batch"] = accumulate ? o.microBatch : o.batch;
+  out["peak_tensor_bytes"] = peak;
   out["seconds"] = seconds;
   out["tokens_per_s"] = tokens / seconds;
   return out;
@@ -241,29 +258,52 @@ nlohmann::json benchGrpoIteration(const GrpoIterationBenchOptions& o) {
           {"phases", phases}};
 }
 
-nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
-  const int threads = applyThreads(o.threads);
-  const HfPlacement place = hfPlacement(o.device, o.dtype);
+namespace {
+
+// A randomly initialised Qwen2-shaped model of the benchmark's sizes, placed as asked.
+HfCausalLM randomHfModel(const HfModelBenchOptions& o, const HfPlacement& place, const char* what) {
   const torch::Device device(place.device);
-  requireUsableDtype(device, place.scalarType, "bench hf-model");
+  requireUsableDtype(device, place.scalarType, what);
   const nlohmann::json json = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", o.hidden},
                                {"intermediate_size", o.intermediate}, {"num_hidden_layers", o.layers},
                                {"num_attention_heads", o.heads}, {"num_key_value_heads", o.kvHeads},
                                {"vocab_size", o.vocab}, {"tie_word_embeddings", true},
                                {"max_position_embeddings", std::max(32768, o.promptLength + o.newTokens)},
                                {"rope_theta", 1000000.0}, {"rms_norm_eps", 1e-6}};
-  const HfModelConfig config = parseHfModelConfig(json, "bench hf-model");
+  const HfModelConfig config = parseHfModelConfig(json, what);
   torch::manual_seed(0);
   HfCausalLM model(config);
   model->to(device, place.scalarType);
   model->eval();
+  return model;
+}
+
+nlohmann::json describeHf(const HfModelBenchOptions& o, const HfPlacement& place, int threads, HfCausalLM& model) {
+  return {{"hidden", o.hidden}, {"intermediate", o.intermediate}, {"layers", o.layers}, {"heads", o.heads},
+          {"kv_heads", o.kvHeads}, {"vocab", o.vocab}, {"parameters", model->parameterCount()}, {"batch", o.batch},
+          {"prompt_len", o.promptLength}, {"new_tokens", o.newTokens}, {"device", o.device},
+          {"dtype", place.dtype}, {"threads", threads}, {"repeats", o.repeats}};
+}
+
+std::vector<std::vector<int>> benchPrompts(int batch, int length, int vocab) {
+  std::vector<std::vector<int>> prompts(static_cast<size_t>(batch));
+  for (int i = 0; i < batch; ++i)
+    for (int j = 0; j < length; ++j) prompts[i].push_back((i * 7919 + j * 104729) % vocab);
+  return prompts;
+}
+
+}  // namespace
+
+nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
+  const int threads = applyThreads(o.threads);
+  const HfPlacement place = hfPlacement(o.device, o.dtype);
+  const torch::Device device(place.device);
+  HfCausalLM model = randomHfModel(o, place, "bench hf-model");
   torch::NoGradGuard noGrad;
   auto synchronize = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
   };
-  std::vector<std::vector<int>> prompts(static_cast<size_t>(o.batch));
-  for (int i = 0; i < o.batch; ++i)
-    for (int j = 0; j < o.promptLength; ++j) prompts[i].push_back((i * 7919 + j * 104729) % o.vocab);
+  const auto prompts = benchPrompts(o.batch, o.promptLength, o.vocab);
   auto [tokens, valid] = padPrompts(prompts, 0);
   tokens = tokens.to(device);
   valid = valid.to(device);
@@ -283,25 +323,63 @@ nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
   // The sampler's first step comes from its own prefill: the decode time is what follows it.
   const double decode = std::max(1e-9, generate - prefill);
   const double decoded = static_cast<double>(o.batch) * std::max(0, o.newTokens - 1);
-  return {{"bench", "hf-model"},
-          {"hidden", o.hidden},
-          {"intermediate", o.intermediate},
-          {"layers", o.layers},
-          {"heads", o.heads},
-          {"kv_heads", o.kvHeads},
-          {"vocab", o.vocab},
-          {"parameters", model->parameterCount()},
-          {"batch", o.batch},
-          {"prompt_len", o.promptLength},
-          {"new_tokens", o.newTokens},
-          {"device", o.device},
-          {"dtype", place.dtype},
-          {"threads", threads},
-          {"repeats", o.repeats},
-          {"prefill_s", prefill},
-          {"prefill_tokens_per_s", o.batch * o.promptLength / prefill},
-          {"generate_s", generate},
-          {"decode_tokens_per_s", decoded / decode}};
+  auto out = describeHf(o, place, threads, model);
+  out["bench"] = "hf-model";
+  out["prefill_s"] = prefill;
+  out["prefill_tokens_per_s"] = o.batch * o.promptLength / prefill;
+  out["generate_s"] = generate;
+  out["decode_tokens_per_s"] = decoded / decode;
+  return out;
+}
+
+nlohmann::json benchHfUpdate(const HfModelBenchOptions& o) {
+  const int threads = applyThreads(o.threads);
+  const HfPlacement place = hfPlacement(o.device, o.dtype);
+  const torch::Device device(place.device);
+  HfCausalLM model = randomHfModel(o, place, "bench hf-update");
+  if (o.loraRank > 0) applyLora(*model, LoraConfig{o.loraRank, 2.0 * o.loraRank, {"q_proj", "k_proj", "v_proj", "o_proj"}});
+  std::vector<torch::Tensor> trainable;
+  for (auto& p : model->parameters())
+    if (p.requires_grad()) trainable.push_back(p);
+  torch::optim::AdamW optimizer(trainable, torch::optim::AdamWOptions(1e-5));
+  const auto prompts = benchPrompts(o.batch, o.promptLength, o.vocab);
+  std::vector<std::vector<int>> completions(static_cast<size_t>(o.batch));
+  for (int i = 0; i < o.batch; ++i)
+    for (int j = 0; j < o.newTokens; ++j) completions[i].push_back((i * 104723 + j * 7907 + 11) % o.vocab);
+  const RolloutBatch batch = makeBatch(prompts, completions, 0);
+  const BatchScorer scorer = [&](const RolloutBatch& rows) {
+    return scoresOnCpu(scoreHfCompletions(model, rows, 1.0));
+  };
+  const torch::Tensor oldLogp = scoreInChunks(scorer, batch, 0, o.batch, o.microBatch).logprobs;
+  const torch::Tensor advantages = torch::randn({o.batch, 1});
+  const bool accumulate = o.microBatch > 0 && o.microBatch < o.batch;
+  auto step = [&] {
+    const TokenScores scores = accumulate ? asLeaves(scoreInChunks(scorer, batch, 0, o.batch, o.microBatch)) : scorer(batch);
+    auto terms = clippedSurrogate(scores.logprobs, oldLogp, advantages, 0.2, 0.2, 3.0);
+    auto loss = aggregateTokenLoss(terms.loss, batch.completionMask, LossAggregation::SeqMeanTokenMean, o.newTokens);
+    optimizer.zero_grad();
+    loss.backward();
+    if (accumulate) backpropagateInChunks(scorer, batch, 0, o.batch, o.microBatch, scores);
+    optimizer.step();
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  const double seconds = medianSeconds(o.repeats, step);
+  nlohmann::json peak = nullptr;  // CPU tensors only: the CUDA caching allocator is not metered
+  if (!device.is_cuda()) {
+    CpuAllocationMeter meter;
+    step();
+    if (meter.active()) peak = meter.peakBytes();
+  }
+  auto out = describeHf(o, place, threads, model);
+  out["bench"] = "hf-update";
+  out["lora_rank"] = o.loraRank;
+  out["trainable_parameters"] = std::accumulate(trainable.begin(), trainable.end(), std::int64_t(0),
+                                                [](std::int64_t n, const torch::Tensor& t) { return n + t.numel(); });
+  out["micro_batch"] = accumulate ? o.microBatch : o.batch;
+  out["peak_tensor_bytes"] = peak;
+  out["seconds"] = seconds;
+  out["tokens_per_s"] = static_cast<double>(o.batch) * (o.promptLength + o.newTokens) / seconds;
+  return out;
 }
 
 }  // namespace tb

@@ -19,12 +19,14 @@ struct BenchOptions {
   int repeats = 5;   // timed repetitions after one warm-up; the median is reported
   int eosId = -1;    // rollout: >= 0 lets rows end at this token (and leave the batch)
   bool keepFinished = false;  // rollout: finished rows stay in the batch to the end
+  int microBatch = 0;  // train-step: rows per forward/backward (gradient accumulation); 0 = all
 };
 
 // Samples batch x newTokens tokens from a random policy: no early stop, or rows ending at eosId
 // (then tokens_per_s counts the tokens actually generated).
 nlohmann::json benchRollout(const BenchOptions& options);
-// Forward + backward + AdamW on batch x (promptLength + newTokens) tokens with the GRPO loss.
+// Forward + backward + AdamW on batch x (promptLength + newTokens) tokens with the GRPO loss,
+// optionally accumulated over micro-batches; also the step's peak CPU tensor bytes.
 nlohmann::json benchTrainStep(const BenchOptions& options);
 
 struct MctsBenchOptions {
@@ -72,8 +74,15 @@ struct HfModelBenchOptions {
   int repeats = 3;
   std::string device = "cpu";     // cpu | cuda
   std::string dtype = "float32";  // float32 | bfloat16 | float16 (the last two on CUDA)
+  int loraRank = 8;    // hf-update: LoRA on q/k/v/o (0 = every weight trains)
+  int microBatch = 0;  // hf-update: rows per forward/backward (gradient accumulation); 0 = all
 };
+// Prefill and KV-cached decoding of a randomly initialised Qwen2-shaped model.
 nlohmann::json benchHfModel(const HfModelBenchOptions& options);
+// One update step of that model: the scores of batch x newTokens completion tokens after
+// promptLength prompt tokens with a graph, the clipped surrogate, backward and AdamW, optionally
+// over micro-batches; on the CPU also the step's peak tensor bytes.
+nlohmann::json benchHfUpdate(const HfModelBenchOptions& options);
 
 // The tidy tree layout (core/search/TreeLayout.h) of a random MCTS-like tree of `nodes` nodes:
 // median seconds over `repeats` runs.

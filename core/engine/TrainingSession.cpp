@@ -17,6 +17,7 @@
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
 #include "core/engine/Distributed.h"
+#include "core/engine/MicroBatching.h"
 #include "core/engine/RunPolicy.h"
 #include "core/metrics/PassAtK.h"
 #include "core/rollout/MixtureSampler.h"
@@ -99,15 +100,17 @@ std::vector<torch::Tensor> TrainingSession::trainableParameters() {
   return params;
 }
 
-TokenScores TrainingSession::scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature) {
-  if (!dist_) return model.score(batch, temperature);
+TokenScores TrainingSession::scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature,
+                                       std::int64_t micro) {
+  const BatchScorer scorer = [&](const RolloutBatch& rows) { return model.score(rows, temperature); };
   const std::int64_t N = batch.tokens.size(0), L = batch.completionMask.size(1);
+  if (!dist_) return micro > 0 ? scoreInChunks(scorer, batch, 0, N, micro) : model.score(batch, temperature);
   const auto [first, last] = shardRange(N, dist_->rank(), dist_->worldSize());
   // logprobs, entropies and mean log-softmax of every row, this rank's rows filled in.
   auto assembled = torch::zeros({3, N, L}, torch::kFloat);
   TokenScores local;
   if (last > first) {
-    local = model.score(selectRows(batch, torch::arange(first, last)), temperature);
+    local = micro > 0 ? scoreInChunks(scorer, batch, first, last, micro) : model.score(batchRows(batch, first, last), temperature);
     torch::NoGradGuard noGrad;
     assembled[0].narrow(0, first, last - first).copy_(local.logprobs);
     assembled[1].narrow(0, first, last - first).copy_(local.entropies);
@@ -448,16 +451,19 @@ void TrainingSession::iterate(int iteration) {
     // come from the update's own forward pass, so the separate no-grad pass is only needed when
     // several steps share the rollout or the advantage estimator reads them.
     const bool singleUpdate = epochs * minibatches == 1 && !algorithm_->needsOldScores();
+    // Rows per forward/backward pass (gradient accumulation, core/engine/MicroBatching.h); 0 = all.
+    const std::int64_t micro = config_.getInt("train.micro_batch");
+    const BatchScorer scorePolicy = [&](const RolloutBatch& rows) { return policy_->score(rows, temperature); };
     const double tScore = nowSeconds();
     {
       torch::NoGradGuard noGrad;
       if (!singleUpdate) {
-        auto old = scoreRows(*policy_, update.batch, temperature);
+        auto old = scoreRows(*policy_, update.batch, temperature, micro);
         update.oldLogp = old.logprobs;
         update.oldEntropies = old.entropies;
         update.oldMeanLogSoftmax = old.meanLogSoftmax;
       }
-      if (reference_) update.refLogp = scoreRows(*reference_, update.batch, temperature).logprobs;
+      if (reference_) update.refLogp = scoreRows(*reference_, update.batch, temperature, micro).logprobs;
     }
     const double tAdvantages = nowSeconds();
     scoreSeconds = tAdvantages - tScore;
@@ -482,7 +488,22 @@ void TrainingSession::iterate(int iteration) {
         in.rollout = &rollout;
         in.rows = rowList;
         in.batch = selectRows(update.batch, rows);
-        auto scores = scoreRows(*policy_, in.batch, temperature);
+        // This process's rows of the minibatch (all of them outside a distributed run).
+        const auto n = static_cast<std::int64_t>(rowList.size());
+        const auto [first, last] = dist_ ? shardRange(n, dist_->rank(), dist_->worldSize())
+                                         : std::pair<std::int64_t, std::int64_t>{0, n};
+        const bool accumulate = micro > 0 && last - first > micro;
+        TokenScores scores;
+        if (accumulate) {
+          // Before the first optimiser step the policy is the one the old scores came from.
+          const bool unchanged = epoch == 0 && mb == 0 && !singleUpdate;
+          scores = asLeaves(unchanged ? TokenScores{update.oldLogp.index_select(0, rows),
+                                                    update.oldEntropies.index_select(0, rows),
+                                                    update.oldMeanLogSoftmax.index_select(0, rows)}
+                                      : scoreRows(*policy_, in.batch, temperature, micro));
+        } else {
+          scores = scoreRows(*policy_, in.batch, temperature);
+        }
         in.logp = scores.logprobs;
         in.entropies = scores.entropies;
         in.meanLogSoftmax = scores.meanLogSoftmax;
@@ -502,6 +523,8 @@ void TrainingSession::iterate(int iteration) {
         optimizer_->zero_grad();
         // A rank without rows in this minibatch (and without trainable parts) has no graph.
         if (result.loss.requires_grad()) result.loss.backward();
+        // With micro-batches the backward above reached the scores (leaves); now the policy.
+        if (accumulate) backpropagateInChunks(scorePolicy, in.batch, first, last, micro, scores);
         // The sum over ranks is the gradient of the whole minibatch's loss. The algorithm's own
         // parts (a critic, log Z) saw every row on every rank: their gradients already agree.
         if (dist_) dist_->allReduceGradients(policy_->trainableParameters(), kGradientBucketBytes);

@@ -57,7 +57,8 @@ class TrainingSession {
   bool waitIfPaused();
   // Distributed runs: scores of the rows of `batch`, each rank scoring its shard; the others'
   // rows enter as constants, so a loss over the result back-propagates into this rank's rows only.
-  TokenScores scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature);
+  // micro > 0: without a graph, `micro` rows per forward pass (train.micro_batch).
+  TokenScores scoreRows(PolicyModel& model, const RolloutBatch& batch, double temperature, std::int64_t micro = 0);
   // Every trainable tensor the optimiser holds, policy first.
   std::vector<torch::Tensor> trainableParameters();
   void emitIteration(int iteration, std::vector<std::pair<std::string, double>> metrics,

@@ -122,6 +122,14 @@ TokenScores scoreHfCompletions(HfCausalLM& model, const RolloutBatch& batch, dou
   return scores;
 }
 
+TokenScores scoresOnCpu(TokenScores s) {
+  // .to() is differentiable: the loss on the CPU back-propagates into the model's device.
+  s.logprobs = s.logprobs.to(torch::kCPU, torch::kFloat);
+  s.entropies = s.entropies.to(torch::kCPU, torch::kFloat);
+  s.meanLogSoftmax = s.meanLogSoftmax.to(torch::kCPU, torch::kFloat);
+  return s;
+}
+
 namespace {
 
 // eos_token_id of a JSON file: appended to `out`; false when the file or the field is absent.

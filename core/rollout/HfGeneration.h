@@ -45,6 +45,8 @@ RolloutBatch sampleHfCompletions(HfCausalLM& model, const std::vector<std::vecto
 // divided by `temperature`, each [N, L] on the model's device, 0 where completionMask is 0.
 // Differentiable (w.r.t. whatever parameters require grad: all, or only LoRA adapters).
 TokenScores scoreHfCompletions(HfCausalLM& model, const RolloutBatch& batch, double temperature);
+// The scores as float32 on the CPU (the losses' device), still differentiable.
+TokenScores scoresOnCpu(TokenScores scores);
 
 // The stop ids of a checkpoint folder: with `chat`, the template's end-of-turn token first
 // (<|im_end|> for ChatML, <|eot_id|> for Llama 3); then eos_token_id (an integer or a list) of

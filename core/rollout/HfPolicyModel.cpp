@@ -37,14 +37,6 @@ HfCausalLM loadPlaced(const HfPolicySpec& spec) {
   return loadHfCausalLM(spec.folder, torch::Device(place.device), place.scalarType);
 }
 
-TokenScores toCpu(TokenScores s) {
-  // .to() is differentiable: the loss on the CPU back-propagates into the model's device.
-  s.logprobs = s.logprobs.to(torch::kCPU, torch::kFloat);
-  s.entropies = s.entropies.to(torch::kCPU, torch::kFloat);
-  s.meanLogSoftmax = s.meanLogSoftmax.to(torch::kCPU, torch::kFloat);
-  return s;
-}
-
 }  // namespace
 
 HfPolicyModel::HfPolicyModel(const HfPolicySpec& spec, std::vector<int> stopIds)
@@ -93,7 +85,7 @@ RolloutBatch HfPolicyModel::sample(const std::vector<std::vector<int>>& prompts,
 
 TokenScores HfPolicyModel::score(const RolloutBatch& batch, double temperature) {
   AdaptersOff off(*model_, baseOnly_);
-  return toCpu(scoreHfCompletions(model_, batch, temperature));
+  return scoresOnCpu(scoreHfCompletions(model_, batch, temperature));
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> HfPolicyModel::namedTrainable() {
