@@ -509,6 +509,25 @@ class TestHfModel : public QObject {
     QVERIFY(torch::equal(model->forward(tokens, valid), again->forward(tokens, valid)));
   }
 
+  // model.device / --device: cpu, cuda or cuda:N (the GPU of one rank); the message says which.
+  void devicePlacement() {
+    QCOMPARE(QString::fromStdString(hfPlacement("cpu", "").dtype), QString("float32"));
+    QString m = inputErrorOf([] { hfPlacement("gpu", ""); });
+    QVERIFY2(m.contains("--device gpu: expected cpu, cuda or cuda:N"), qPrintable(m));
+    const auto devices = static_cast<int>(torch::cuda::device_count());
+    if (devices == 0) {
+      m = inputErrorOf([] { hfPlacement("cuda:0", ""); });
+      QVERIFY2(m.contains("--device cuda:0: this build of LibTorch sees no CUDA device"), qPrintable(m));
+    } else {
+      QCOMPARE(QString::fromStdString(hfPlacement("cuda:" + std::to_string(devices - 1), "").dtype),
+               QString("bfloat16"));
+      for (const std::string bad : {"cuda:" + std::to_string(devices), std::string("cuda:x"), std::string("cuda:")}) {
+        m = inputErrorOf([&] { hfPlacement(bad, ""); });
+        QVERIFY2(m.contains("expected cuda:N with N from 0 to"), qPrintable(m));
+      }
+    }
+  }
+
   void refusals() {
     const auto s = cacheSpec();
     const auto folder = path("bad");

@@ -38,10 +38,10 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   model info --model DIR [--json]              check a Hugging Face checkpoint folder (Llama / Qwen2):
                                                configuration, parameters, every tensor present with its shape
   model tokenize --model DIR --text "..." [--chat] [--no-special] [--json]   token ids from tokenizer.json
-  model logits --model DIR (--text "..." | --ids 1,2,3) [--chat] [--top 10] [--device cpu|cuda]
+  model logits --model DIR (--text "..." | --ids 1,2,3) [--chat] [--top 10] [--device cpu|cuda[:N]]
                [--dtype float32|bfloat16|float16] [--json]   the last position's logits (--json: all of them)
   model generate --model DIR --text "..." [--chat] [--max-new-tokens 64] [--temperature 1.0] [--top-p 1.0]
-                 [--samples N] [--seed S] [--device cpu|cuda] [--dtype ...] [--json]
+                 [--samples N] [--seed S] [--device cpu|cuda[:N]] [--dtype ...] [--json]
                                                sample completions (KV cache, stops at eos / end of turn): text,
                                                length, mean log-prob, finished or truncated, tokens/s
   bench rollout|train-step [--vocab 64 --d-model 256 --layers 4 --heads 8 --batch 64
@@ -51,7 +51,7 @@ const char* kUsage = R"(usage: thoughtbench-cli COMMAND [options]
   bench grpo-iteration [--d-model 128 --layers 4 --heads 4 --prompts 8 --group-size 8 --new-tokens 80
                         --iterations 4 --warm-start-steps 0 --threads N]   whole iterations, share of each phase
   bench hf-model [--hidden 896 --intermediate 4864 --layers 24 --heads 14 --kv-heads 2 --vocab 151936
-                  --batch 1 --prompt-len 128 --new-tokens 32 --device cpu|cuda --dtype float32|bfloat16]
+                  --batch 1 --prompt-len 128 --new-tokens 32 --device cpu|cuda[:N] --dtype float32|bfloat16]
                                                a Qwen2.5-0.5B-shaped model (random weights): prefill and decode tokens/s
   bench hf-update [the sizes of hf-model] [--lora-rank 8] [--micro-batch M]
                                                one update step of that model (LoRA on q/k/v/o or every weight),

@@ -301,7 +301,7 @@ nlohmann::json benchHfModel(const HfModelBenchOptions& o) {
   HfCausalLM model = randomHfModel(o, place, "bench hf-model");
   torch::NoGradGuard noGrad;
   auto synchronize = [&] {
-    if (device.is_cuda()) torch::cuda::synchronize();
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
   const auto prompts = benchPrompts(o.batch, o.promptLength, o.vocab);
   auto [tokens, valid] = padPrompts(prompts, 0);
@@ -361,7 +361,7 @@ nlohmann::json benchHfUpdate(const HfModelBenchOptions& o) {
     loss.backward();
     if (accumulate) backpropagateInChunks(scorer, batch, 0, o.batch, o.microBatch, scores);
     optimizer.step();
-    if (device.is_cuda()) torch::cuda::synchronize();
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
   const double seconds = medianSeconds(o.repeats, step);
   nlohmann::json peak = nullptr;  // CPU tensors only: the CUDA caching allocator is not metered

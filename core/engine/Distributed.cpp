@@ -114,10 +114,16 @@ Distributed::Distributed(const LaunchEnvironment& environment) : environment_(en
 
 Distributed::~Distributed() = default;
 
+namespace {
+// A tensor Gloo can send: itself on the CPU, a host copy of a GPU tensor (copied back by the caller).
+torch::Tensor onHost(const torch::Tensor& t) { return t.is_cpu() ? t : t.to(torch::kCPU); }
+}  // namespace
+
 void Distributed::allReduceSum(torch::Tensor& tensor, const char* what) {
   try {
-    std::vector<torch::Tensor> tensors{tensor};
+    std::vector<torch::Tensor> tensors{onHost(tensor)};
     impl_->group->allreduce(tensors)->wait();
+    if (!tensor.is_cpu()) tensor.copy_(tensors.front());
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while summing " +
                            what + " (" + errorText(e) + ")");
@@ -127,11 +133,16 @@ void Distributed::allReduceSum(torch::Tensor& tensor, const char* what) {
 void Distributed::broadcast(const std::vector<torch::Tensor>& tensors, const char* what) {
   try {
     std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+    std::vector<torch::Tensor> hosts;
     for (const auto& t : tensors) {
-      std::vector<torch::Tensor> one{t};
+      hosts.push_back(onHost(t));
+      std::vector<torch::Tensor> one{hosts.back()};
       pending.push_back(impl_->group->broadcast(one));
     }
     for (auto& work : pending) work->wait();
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (!tensors[i].is_cpu()) tensors[i].copy_(hosts[i]);
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while receiving " +
                            what + " from rank 0 (" + errorText(e) + ")");
@@ -163,7 +174,7 @@ void Distributed::allReduceGradients(const std::vector<torch::Tensor>& params, s
     for (const auto& bucket : buckets) {
       std::vector<torch::Tensor> pieces;
       for (const auto& g : bucket) pieces.push_back(g.reshape({-1}));
-      flats.push_back(torch::cat(pieces));
+      flats.push_back(onHost(torch::cat(pieces)));
       std::vector<torch::Tensor> one{flats.back()};
       pending.push_back(impl_->group->allreduce(one));
     }

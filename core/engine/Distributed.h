@@ -55,7 +55,9 @@ class Distributed {
 
   int rank() const { return environment_.rank; }
   int worldSize() const { return environment_.worldSize; }
+  int localRank() const { return environment_.localRank; }  // this rank's index on its machine
 
+  // Tensors on a GPU travel through host memory (Gloo's transport is TCP; NCCL is not built).
   // In place: the element-wise sum over ranks. `what` names the exchange in errors.
   void allReduceSum(torch::Tensor& tensor, const char* what);
   // In place: every rank receives rank 0's values.

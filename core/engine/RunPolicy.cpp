@@ -37,7 +37,7 @@ std::vector<std::string> splitLoraTargets(const std::string& text) {
 
 }  // namespace
 
-RunPolicy makeRunPolicy(const RunConfig& config, const Task& task) {
+RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank) {
   RunPolicy out;
   const std::string folder = config.getString("model.hf_path");
   if (folder.empty()) {
@@ -52,6 +52,8 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task) {
   HfPolicySpec spec;
   spec.folder = folder;
   spec.device = config.getString("model.device");
+  if (spec.device == "cuda" && localRank >= 0 && torch::cuda::device_count() > 0)
+    spec.device = "cuda:" + std::to_string(localRank % static_cast<int>(torch::cuda::device_count()));
   spec.dtype = config.getString("model.dtype") == "auto" ? "" : config.getString("model.dtype");
   spec.loraRank = static_cast<int>(config.getInt("model.lora_rank"));
   spec.loraAlpha = config.getFloat("model.lora_alpha");

@@ -23,7 +23,9 @@ struct RunPolicy {
 };
 
 // Builds (and for HF, loads) the policy; InputError naming the model.* field or the folder.
-RunPolicy makeRunPolicy(const RunConfig& config, const Task& task);
+// `localRank` >= 0 (a rank of a distributed run): model.device=cuda becomes that rank's GPU,
+// cuda:(localRank mod the visible devices), so the ranks of one machine spread over its GPUs.
+RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank = -1);
 
 // Writes the trained policy of an HF run (its latest checkpoint) as a Hugging Face folder:
 //   merged (default): the base with the adapters folded in (W + (alpha / r) B A), config.json,

@@ -69,7 +69,7 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
   config_.validate();
   iterations_ = static_cast<int>(config.getInt("run.iterations"));
   torch::manual_seed(static_cast<std::uint64_t>(config.getInt("run.seed")));
-  RunPolicy runPolicy = makeRunPolicy(config, *task_);
+  RunPolicy runPolicy = makeRunPolicy(config, *task_, dist_ ? dist_->localRank() : -1);
   policy_ = std::move(runPolicy.policy);
   tokenizer_ = std::move(runPolicy.tokenizer);
   algorithm_ = Algorithm::create(config);

@@ -306,10 +306,19 @@ bool cpuBfloat16MatmulIsAccurate() {
 HfPlacement hfPlacement(const std::string& device, const std::string& dtype) {
   HfPlacement place;
   place.device = device;
-  if (device != "cpu" && device != "cuda") failInput("--device ", device, ": expected cpu or cuda");
-  if (device == "cuda" && !torch::cuda::is_available())
-    failInput("--device cuda: this build of LibTorch sees no CUDA device");
-  place.dtype = !dtype.empty() ? dtype : device == "cuda" ? "bfloat16" : "float32";
+  const bool cuda = device == "cuda" || device.rfind("cuda:", 0) == 0;
+  if (device != "cpu" && !cuda) failInput("--device ", device, ": expected cpu, cuda or cuda:N");
+  if (cuda && !torch::cuda::is_available())
+    failInput("--device ", device, ": this build of LibTorch sees no CUDA device");
+  if (device.size() > 5) {
+    const std::string index = device.substr(5);
+    const auto count = static_cast<long>(torch::cuda::device_count());
+    if (index.empty() || index.size() > 4 || index.find_first_not_of("0123456789") != std::string::npos ||
+        std::stol(index) >= count)
+      failInput("--device ", device, ": expected cuda:N with N from 0 to ", count - 1, " (", count,
+                " CUDA devices visible)");
+  }
+  place.dtype = !dtype.empty() ? dtype : cuda ? "bfloat16" : "float32";
   const std::map<std::string, torch::ScalarType> dtypes = {
       {"float32", torch::kFloat}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kHalf}};
   if (!dtypes.count(place.dtype)) failInput("--dtype ", place.dtype, ": expected float32, bfloat16 or float16");

@@ -25,7 +25,7 @@
 # build.log (configure and build), tests.txt (ctest -L gpu, then the CPU kernel tests of this
 # build), hf-checks.txt / hf-checks.json (tests/gpu/hf_checks.py: logits and tokenizers against
 # transformers and tokenizers), train.txt (GRPO runs of a Qwen2.5-0.5B-shaped checkpoint on the
-# GPU, LoRA and full, with the GPU memory sampled), bench.txt (one JSON line per benchmark after
+# GPU, LoRA and full, LoRA in micro-batches and across 2 processes, with the GPU memory sampled), bench.txt (one JSON line per benchmark after
 # its "==" header).
 set -uo pipefail
 
@@ -181,6 +181,10 @@ if [ -d "$work/qwen2_5_0_5b" ]; then
   step samples-lora "$out/train.txt" "$cli" samples 1 --db "$work/runs.sqlite" --limit 2
   [ "$steps" = quick ] || step export-lora "$out/train.txt" "$cli" export model --run 1 --db "$work/runs.sqlite" --out "$work/export"
   [ "$steps" = quick ] || train grpo-full-cuda --iterations 2 --set model.lora_rank=0
+  # The update in micro-batches of 8 rows (the same step; compare the largest memory reading).
+  train grpo-lora-cuda-micro8 --iterations 2 --set train.micro_batch=8
+  # Two Gloo ranks sharing this GPU (cuda:(LOCAL_RANK mod 1)), their collectives through host memory.
+  [ "$steps" = quick ] || train grpo-lora-cuda-nproc2 --iterations 2 --nproc 2
 else
   note "train: skipped (hf_checks.py wrote no checkpoint)"
 fi
