@@ -2,6 +2,8 @@
 // and error messages that name the key, the value and what was expected.
 #include <QtTest>
 
+#include <map>
+
 #include <fstream>
 
 #include "core/Error.h"
@@ -112,6 +114,31 @@ class TestConfig : public QObject {
       QVERIFY2(!p.help.empty(), p.key.c_str());
       QVERIFY2(p.key.find('.') != std::string::npos, p.key.c_str());
       p.coerce(p.defaultValue);  // every default is valid for its own spec
+    }
+  }
+
+  // File and folder parameters say so (the GUI gives them a chooser; `list params --json` lists it).
+  void pathParametersAreMarked() {
+    auto schema = RunConfig::schemaFor("game24", "test-algo");
+    std::map<std::string, tb::PathKind> paths;
+    for (const auto& p : schema.params()) {
+      if (p.path != tb::PathKind::None) {
+        QVERIFY2(p.type == tb::ParamType::String, p.key.c_str());
+        paths[p.key] = p.path;
+      }
+    }
+    QVERIFY(paths.count("model.hf_path") && paths.at("model.hf_path") == tb::PathKind::Folder);
+    QVERIFY(paths.count("warmstart.checkpoint") && paths.at("warmstart.checkpoint") == tb::PathKind::File);
+    QVERIFY(paths.count("task.data_file") && paths.at("task.data_file") == tb::PathKind::File);
+    QVERIFY(!paths.count("run.name"));
+    for (const auto& p : schema.params()) {
+      const auto json = p.toJson();
+      if (p.key == "model.hf_path") QCOMPARE(json.value("path", std::string()), std::string("folder"));
+      if (p.key == "task.data_file") {
+        QCOMPARE(json.value("path", std::string()), std::string("file"));
+        QCOMPARE(json.value("path_filter", std::string()), std::string("CSV files (*.csv)"));
+      }
+      if (p.key == "run.name") QVERIFY(!json.contains("path"));
     }
   }
 };

@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QScrollBar>
+#include <QAction>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -94,6 +95,7 @@ class TestWidgets : public QObject {
   void formFieldError();
   void formEditEmitsValuesChanged();
   void formReadOnly();
+  void formPathChooser();
   // SamplesView
   void samplesSetAndFilterCounts();
   void samplesPrependNewestFirstAndCap();
@@ -274,6 +276,7 @@ void TestWidgets::formEditorPerField() {
   QVERIFY(qobject_cast<QSpinBox*>(form.editor("rollout.max_new_tokens")));
   QCOMPARE(ConfigForm::labelFor("rollout.max_new_tokens"), QString("Max new tokens"));
   QCOMPARE(ConfigForm::labelFor("algo.kl_coef"), QString("KL coef"));
+  QCOMPARE(ConfigForm::labelFor("model.hf_path"), QString("HF path"));
   QCOMPARE(ConfigForm::labelFor("model.dModel"), QString("D model"));
 }
 
@@ -458,6 +461,50 @@ void TestWidgets::formReadOnly() {
   form.setReadOnly(false);
   QVERIFY(!qobject_cast<QDoubleSpinBox*>(form.editor("algo.lr"))->isReadOnly());
   QVERIFY(form.editor("algo.name")->isEnabled());
+}
+
+// File and folder fields get a chooser button in the line edit; what it picks becomes the value
+// (a user edit), cancelling keeps the value, and a read-only form's chooser does nothing.
+void TestWidgets::formPathChooser() {
+  FormField folder{"model.hf_path", FormField::Kind::String, QString(), {}, {}, {}, "checkpoint folder"};
+  folder.browse = FormField::Browse::Folder;
+  FormField file{"task.data_file", FormField::Kind::String, QString(), {}, {}, {}, "data file"};
+  file.browse = FormField::Browse::File;
+  file.browseFilter = "CSV files (*.csv)";
+  FormField plain{"run.name", FormField::Kind::String, QString(), {}, {}, {}, "name"};
+  ConfigForm form;
+  form.setFields({folder, file, plain});
+  QStringList asked;
+  QString answer = "/models/qwen";
+  form.setPathChooser([&](QWidget*, const FormField& f, const QString& current) {
+    asked << f.key + "|" + f.browseFilter + "|" + current;
+    return answer;
+  });
+  auto chooserOf = [&](const QString& key) -> QAction* {
+    return form.editor(key)->findChild<QAction*>("choosePath");
+  };
+  QVERIFY(chooserOf("model.hf_path"));
+  QVERIFY(chooserOf("task.data_file"));
+  QVERIFY(!chooserOf("run.name"));
+  QCOMPARE(chooserOf("model.hf_path")->toolTip(), QString("Choose a folder…"));
+  QSignalSpy spy(&form, &ConfigForm::valuesChanged);
+  chooserOf("model.hf_path")->trigger();
+  QCOMPARE(form.value("model.hf_path").toString(), QString("/models/qwen"));
+  QVERIFY(form.changedKeys().contains("model.hf_path"));
+  QVERIFY(spy.count() >= 1);
+  answer = "/data/24.csv";
+  chooserOf("task.data_file")->trigger();
+  QCOMPARE(form.value("task.data_file").toString(), QString("/data/24.csv"));
+  QCOMPARE(asked, QStringList({"model.hf_path||", "task.data_file|CSV files (*.csv)|"}));
+  answer.clear();  // cancelled
+  chooserOf("model.hf_path")->trigger();
+  QCOMPARE(form.value("model.hf_path").toString(), QString("/models/qwen"));
+  QCOMPARE(asked.last(), QString("model.hf_path||/models/qwen"));
+  form.setReadOnly(true);
+  QVERIFY(!chooserOf("model.hf_path")->isEnabled());
+  answer = "/elsewhere";
+  chooserOf("model.hf_path")->trigger();
+  QCOMPARE(form.value("model.hf_path").toString(), QString("/models/qwen"));
 }
 
 // ---- SamplesView -------------------------------------------------------------------------------

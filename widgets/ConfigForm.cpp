@@ -2,8 +2,12 @@
 // and scientific-notation float editors. See ConfigForm.h.
 #include "widgets/ConfigForm.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QDoubleSpinBox>
 #include <QFrame>
 #include <QGridLayout>
@@ -15,6 +19,7 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSpinBox>
+#include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QWheelEvent>
@@ -27,6 +32,19 @@
 namespace tb {
 
 namespace {
+
+// The default chooser of file and folder fields: a file dialog that starts where the value points.
+QString choosePathWithDialog(QWidget* parent, const FormField& field, const QString& current) {
+  const QString title = QObject::tr("%1: %2").arg(ConfigForm::labelFor(field.key),
+                                                  field.browse == FormField::Browse::Folder ? QObject::tr("choose a folder")
+                                                                                            : QObject::tr("choose a file"));
+  const QFileInfo info(current);
+  if (field.browse == FormField::Browse::Folder)
+    return QFileDialog::getExistingDirectory(parent, title, current.isEmpty() ? QDir::homePath() : current);
+  const QString start = current.isEmpty() ? QDir::homePath() : info.absoluteFilePath();
+  const QString filter = field.browseFilter.isEmpty() ? QString() : field.browseFilter + QStringLiteral(";;All files (*)");
+  return QFileDialog::getOpenFileName(parent, title, start, filter);
+}
 
 const QColor kErrorColor(0xc6, 0x28, 0x28);
 const QColor kErrorBase(0xfd, 0xec, 0xea);
@@ -127,7 +145,7 @@ struct ConfigForm::Entry {
   bool shown = true;
 };
 
-ConfigForm::ConfigForm(QWidget* parent) : QWidget(parent) {
+ConfigForm::ConfigForm(QWidget* parent) : QWidget(parent), pathChooser_(choosePathWithDialog) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(6);
@@ -198,7 +216,7 @@ QString ConfigForm::labelFor(const QString& key) {
       QStringLiteral("kl"),  QStringLiteral("lr"),  QStringLiteral("ema"), QStringLiteral("gpu"),
       QStringLiteral("cpu"), QStringLiteral("id"),  QStringLiteral("ppo"), QStringLiteral("grpo"),
       QStringLiteral("rl"),  QStringLiteral("kv"),  QStringLiteral("mlp"), QStringLiteral("eos"),
-      QStringLiteral("bos"), QStringLiteral("rng"), QStringLiteral("cuda"), QStringLiteral("lora")};
+      QStringLiteral("bos"), QStringLiteral("rng"), QStringLiteral("cuda"), QStringLiteral("lora"), QStringLiteral("hf")};
   QStringList words = rest.split(QLatin1Char(' '), Qt::SkipEmptyParts);
   for (QString& w : words) {
     const QString lower = w.toLower();
@@ -328,6 +346,18 @@ QWidget* ConfigForm::createEditor(Entry& e) {
       auto* line = new QLineEdit;
       line->setPlaceholderText(tr("(empty)"));
       connect(line, &QLineEdit::textChanged, this, edited);
+      if (f.browse != FormField::Browse::None) {
+        const bool folder = f.browse == FormField::Browse::Folder;
+        QAction* choose = line->addAction(style()->standardIcon(folder ? QStyle::SP_DirOpenIcon : QStyle::SP_FileIcon),
+                                          QLineEdit::TrailingPosition);
+        choose->setObjectName(QStringLiteral("choosePath"));
+        choose->setToolTip(folder ? tr("Choose a folder…") : tr("Choose a file…"));
+        connect(choose, &QAction::triggered, this, [this, line, field = f] {
+          if (readOnly_) return;
+          const QString picked = pathChooser_(this, field, line->text());
+          if (!picked.isEmpty()) line->setText(picked);  // textChanged marks the field edited
+        });
+      }
       return line;
     }
   }
@@ -642,6 +672,8 @@ void ConfigForm::clearErrors() {
   for (auto& e : entries_) clearError(*e);
 }
 
+void ConfigForm::setPathChooser(PathChooser chooser) { pathChooser_ = std::move(chooser); }
+
 void ConfigForm::setReadOnly(bool readOnly) {
   readOnly_ = readOnly;
   for (auto& e : entries_) {
@@ -650,6 +682,7 @@ void ConfigForm::setReadOnly(bool readOnly) {
       spin->setButtonSymbols(readOnly ? QAbstractSpinBox::NoButtons : QAbstractSpinBox::UpDownArrows);
     } else if (auto* line = qobject_cast<QLineEdit*>(e->editor)) {
       line->setReadOnly(readOnly);
+      for (QAction* action : line->actions()) action->setEnabled(!readOnly);  // the path chooser
     } else {
       e->editor->setEnabled(!readOnly);
     }

@@ -13,6 +13,7 @@
 #include <QVector>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -55,6 +56,11 @@ class ConfigForm : public QWidget {
   QWidget* editor(const QString& key) const;     // nullptr for an unknown key
   bool isFieldShown(const QString& key) const;   // false when hidden by the filter
 
+  // How a file or folder field's chooser button asks for a name: the field and the current text
+  // in, the chosen name out (empty = cancelled). Default: QFileDialog. Tests replace it.
+  using PathChooser = std::function<QString(QWidget* parent, const FormField& field, const QString& current)>;
+  void setPathChooser(PathChooser chooser);
+
   // "rollout.max_new_tokens" -> "Max new tokens"; "algo.kl_coef" -> "KL coef".
   static QString labelFor(const QString& key);
   // Shortest text that parses back to exactly `v`: 0.7, 3e-4, 1e-6, 128, 1.5e+10 -> "1.5e10".
@@ -93,6 +99,7 @@ class ConfigForm : public QWidget {
   QHash<QString, int> index_;
   bool updating_ = false;
   bool readOnly_ = false;
+  PathChooser pathChooser_;
 };
 
 }  // namespace tb

@@ -16,6 +16,10 @@ struct FormField {
   std::optional<double> min, max;  // Int and Float only
   QStringList choices;             // Choice only
   QString help;
+  // String only: the value names a file or folder; the editor gets a chooser button. A file's
+  // chooser shows `browseFilter` ("CSV files (*.csv)") when given.
+  enum class Browse { None, File, Folder } browse = Browse::None;
+  QString browseFilter;
 };
 
 }  // namespace tb

@@ -39,6 +39,10 @@ QVector<FormField> formFieldsFor(const ConfigSchema& schema) {
     f.max = p.max;
     for (const auto& c : p.choices) f.choices << QString::fromStdString(c);
     f.help = QString::fromStdString(p.help);
+    f.browse = p.path == PathKind::File     ? FormField::Browse::File
+               : p.path == PathKind::Folder ? FormField::Browse::Folder
+                                            : FormField::Browse::None;
+    f.browseFilter = QString::fromStdString(p.pathFilter);
     fields.append(f);
   }
   return fields;

@@ -7,13 +7,16 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDockWidget>
+#include <QFrame>
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QScrollArea>
 #include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
@@ -286,10 +289,26 @@ void MainWindow::buildLayout() {
   algorithmInfo_->setWordWrap(true);
   algorithmInfo_->setTextFormat(Qt::RichText);
   algorithmInfo_->setStyleSheet("QLabel { background: #f4f6f8; border: 1px solid #dde1e6; border-radius: 4px; padding: 6px; }");
-  configLayout->addWidget(algorithmInfo_);
+  // The method's description scrolls in its own pane above the settings, and a splitter lets the
+  // user trade one for the other: the description alone once took most of the dock's height.
+  auto* infoScroll = new QScrollArea;
+  infoScroll->setObjectName("algorithmInfoScroll");
+  infoScroll->setWidget(algorithmInfo_);
+  infoScroll->setWidgetResizable(true);
+  infoScroll->setFrameShape(QFrame::NoFrame);
+  infoScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  infoScroll->setMinimumHeight(60);
   form_ = new ConfigForm;
   form_->setObjectName("configForm");
-  configLayout->addWidget(form_, 1);
+  auto* configSplit = new QSplitter(Qt::Vertical);
+  configSplit->setObjectName("configSplit");
+  configSplit->setChildrenCollapsible(false);
+  configSplit->addWidget(infoScroll);
+  configSplit->addWidget(form_);
+  configSplit->setStretchFactor(0, 0);
+  configSplit->setStretchFactor(1, 1);
+  configSplit->setSizes({140, 600});
+  configLayout->addWidget(configSplit, 1);
   formStatus_ = new QLabel;
   formStatus_->setWordWrap(true);
   configLayout->addWidget(formStatus_);

@@ -23,7 +23,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("model.heads", 4, 1, 64, "Attention heads per layer (must divide model.d_model)"),
       P::integer("model.context", 160, 16, 16384,
                  "Longest sequence (prompt + completion) in tokens the model accepts"),
-      P::text("model.hf_path", "",
+      P::folder("model.hf_path", "",
               "Train a Hugging Face Llama / Qwen2 checkpoint from this local folder (config.json, *.safetensors, "
               "tokenizer.json) instead of the built-in policy; empty = built-in. The built-in model.* shape "
               "settings then do not apply (docs/HF_CHECKPOINTS.md)"),
@@ -66,7 +66,7 @@ std::vector<ParamSpec> commonParams() {
       P::integer("warmstart.steps", 1000, 0, 10000000, "Supervised fine-tuning steps of the warm start"),
       P::integer("warmstart.batch", 32, 1, 65536, "Demonstrations per supervised step"),
       P::real("warmstart.lr", 1e-3, 0.0, 1.0, "Peak AdamW learning rate of the warm start (cosine decay to a tenth)"),
-      P::text("warmstart.checkpoint", "",
+      P::file("warmstart.checkpoint", "", "Model files (*.pt)",
               "Start from this model file instead of fine-tuning (e.g. another run's reference.pt, so several "
               "algorithms share one warm start); empty = fine-tune"),
       P::integer("eval.every", 10, 0, 10000000,

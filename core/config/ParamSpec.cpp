@@ -33,6 +33,17 @@ ParamSpec ParamSpec::boolean(std::string key, bool def, std::string help) {
 ParamSpec ParamSpec::text(std::string key, std::string def, std::string help) {
   return ParamSpec{std::move(key), ParamType::String, def, {}, {}, {}, std::move(help)};
 }
+ParamSpec ParamSpec::file(std::string key, std::string def, std::string filter, std::string help) {
+  ParamSpec spec = text(std::move(key), std::move(def), std::move(help));
+  spec.path = PathKind::File;
+  spec.pathFilter = std::move(filter);
+  return spec;
+}
+ParamSpec ParamSpec::folder(std::string key, std::string def, std::string help) {
+  ParamSpec spec = text(std::move(key), std::move(def), std::move(help));
+  spec.path = PathKind::Folder;
+  return spec;
+}
 ParamSpec ParamSpec::choice(std::string key, std::string def, std::vector<std::string> choices,
                             std::string help) {
   return ParamSpec{std::move(key), ParamType::Choice, def, {}, {}, std::move(choices), std::move(help)};
@@ -150,6 +161,8 @@ nlohmann::json ParamSpec::toJson() const {
   if (min) out["min"] = *min;
   if (max) out["max"] = *max;
   if (!choices.empty()) out["choices"] = choices;
+  if (path != PathKind::None) out["path"] = path == PathKind::File ? "file" : "folder";
+  if (!pathFilter.empty()) out["path_filter"] = pathFilter;
   return out;
 }
 

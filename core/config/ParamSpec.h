@@ -10,6 +10,8 @@
 namespace tb {
 
 enum class ParamType { Int, Float, Bool, String, Choice };
+// A String parameter that names a file or a folder (the GUI offers a chooser for it).
+enum class PathKind { None, File, Folder };
 
 const char* paramTypeName(ParamType type);
 
@@ -21,6 +23,8 @@ struct ParamSpec {
   std::optional<double> max;
   std::vector<std::string> choices;  // for Choice
   std::string help;            // one line, shown as tooltip and in --help
+  PathKind path = PathKind::None;  // String only: a file or folder name
+  std::string pathFilter;      // File only: a name filter for the chooser, e.g. "CSV files (*.csv)"
 
   static ParamSpec integer(std::string key, long long def, std::optional<double> lo,
                            std::optional<double> hi, std::string help);
@@ -28,6 +32,9 @@ struct ParamSpec {
                         std::optional<double> hi, std::string help);
   static ParamSpec boolean(std::string key, bool def, std::string help);
   static ParamSpec text(std::string key, std::string def, std::string help);
+  // A String parameter naming a file (with an optional chooser filter) or a folder.
+  static ParamSpec file(std::string key, std::string def, std::string filter, std::string help);
+  static ParamSpec folder(std::string key, std::string def, std::string help);
   static ParamSpec choice(std::string key, std::string def, std::vector<std::string> choices,
                           std::string help);
 

@@ -350,7 +350,7 @@ TB_REGISTER_TASK(game24Registration, TaskInfo{
                             "Seed of the fixed train/test split (and of generated puzzles)"),
          ParamSpec::integer("task.max_rank", 1362, 1.0, 1362.0,
                             "Use only puzzles with rank <= this (easier first)"),
-         ParamSpec::text("task.data_file", "", "Path to a 24.csv; empty = the bundled dataset"),
+         ParamSpec::file("task.data_file", "", "CSV files (*.csv)", "Path to a 24.csv; empty = the bundled dataset"),
          ParamSpec::boolean("task.answer_line", false,
                             "Demonstrations end with an 'Answer: <expression>=24' line (else steps only)"),
          ParamSpec::choice("task.source", "bundled", {"bundled", "generated"},

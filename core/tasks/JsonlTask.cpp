@@ -303,7 +303,7 @@ TB_REGISTER_TASK(jsonlRegistration, TaskInfo{
                "level 8", "level 9"},
     .source = "your own file (task.data_file); the bundled example.jsonl is written for Thoughtbench",
     .params =
-        {ParamSpec::text("task.data_file", "", "Path to your JSONL file; empty = the bundled 10-question example"),
+        {ParamSpec::file("task.data_file", "", "JSON Lines files (*.jsonl *.json)", "Path to your JSONL file; empty = the bundled 10-question example"),
          ParamSpec::choice("task.verifier", "exact", {"exact", "numeric", "regex", "choice"},
                            "How a completion is checked against the record's answer"),
          ParamSpec::real("task.tolerance", 1e-6, 0.0, std::nullopt,
