@@ -668,6 +668,22 @@ class TestCli : public QObject {
     // embedding 100x32 (tied) + per layer q 32x32+32, k,v 16x32+16 each, o 32x32, MLP 3x32x48, 2 norms + final norm
     QCOMPARE(o["parameters"].toInt(), 3200 + (1056 + 2 * 528 + 1024 + 3 * 1536 + 64) + 32);
     QVERIFY(o["prefill_tokens_per_s"].toDouble() > 0 && o["decode_tokens_per_s"].toDouble() > 0);
+    // One update step of that model, whole and in micro-batches: the peak tensor bytes fall with
+    // the micro-batch (activations of 2 rows instead of 8), LoRA trains a small part.
+    QJsonObject whole, micro;
+    for (const char* rows : {"0", "2"}) {
+      r = cli({"bench", "hf-update", "--hidden", "32", "--intermediate", "48", "--layers", "1", "--heads", "4",
+               "--kv-heads", "2", "--vocab", "100", "--batch", "8", "--prompt-len", "16", "--new-tokens", "16",
+               "--repeats", "1", "--threads", "1", "--micro-batch", rows});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      (QString(rows) == "0" ? whole : micro) = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    }
+    QCOMPARE(whole["micro_batch"].toInt(), 8);
+    QCOMPARE(micro["micro_batch"].toInt(), 2);
+    QVERIFY(whole["trainable_parameters"].toInt() > 0 &&
+            whole["trainable_parameters"].toInt() < whole["parameters"].toInt());
+    QVERIFY2(micro["peak_tensor_bytes"].toDouble() < 0.6 * whole["peak_tensor_bytes"].toDouble(),
+             qPrintable(QString("%1 vs %2").arg(micro["peak_tensor_bytes"].toDouble()).arg(whole["peak_tensor_bytes"].toDouble())));
     r = cli({"bench", "hf-model", "--dtype", "bfloat16"});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("bench hf-model: bfloat16 on the CPU is refused"), qPrintable(r.err));

@@ -94,6 +94,49 @@ nlohmann::json benchRollout(const BenchOptions& o) {
   return out;
 }
 
+namespace {
+
+struct UpdateStepFigures {
+  double seconds = 0;         // median of the timed steps
+  std::int64_t peakBytes = -1;  // peak CPU tensor bytes of one more step; -1 on a GPU (not metered)
+  int microBatch = 0;         // rows per forward/backward actually used
+};
+
+// One update step of the scorer's model as the training loop takes it: scores with a graph, the
+// clipped surrogate (seq-mean-token-mean) against fixed old log-probs and random advantages,
+// backward and the optimiser's step, whole or in micro-batches (core/engine/MicroBatching.h).
+UpdateStepFigures measureUpdateStep(const BatchScorer& scorer, const RolloutBatch& batch,
+                                    torch::optim::Optimizer& optimizer, int microBatch, int repeats,
+                                    torch::Device device) {
+  const std::int64_t rows = batch.tokens.size(0);
+  const auto maxLength = static_cast<int>(batch.completionMask.size(1));
+  const torch::Tensor oldLogp = scoreInChunks(scorer, batch, 0, rows, microBatch).logprobs;
+  const torch::Tensor advantages = torch::randn({rows, 1});
+  const bool accumulate = microBatch > 0 && microBatch < rows;
+  auto step = [&] {
+    const TokenScores scores = accumulate ? asLeaves(scoreInChunks(scorer, batch, 0, rows, microBatch)) : scorer(batch);
+    auto terms = clippedSurrogate(scores.logprobs, oldLogp, advantages, 0.2, 0.2, 3.0);
+    auto loss = aggregateTokenLoss(terms.loss, batch.completionMask, LossAggregation::SeqMeanTokenMean, maxLength);
+    optimizer.zero_grad();
+    loss.backward();
+    if (accumulate) backpropagateInChunks(scorer, batch, 0, rows, microBatch, scores);
+    optimizer.step();
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+  };
+  UpdateStepFigures out;
+  out.seconds = medianSeconds(repeats, step);
+  out.microBatch = static_cast<int>(accumulate ? microBatch : rows);
+  if (!device.is_cuda()) {
+    // After the timed steps the optimiser's moments exist: the peak is what one step adds.
+    CpuAllocationMeter meter;
+    step();
+    if (meter.active()) out.peakBytes = meter.peakBytes();
+  }
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json benchTrainStep(const BenchOptions& o) {
   const int threads = applyThreads(o.threads);
   torch::manual_seed(0);
@@ -104,38 +147,15 @@ nlohmann::json benchTrainStep(const BenchOptions& o) {
   for (int i = 0; i < o.batch; ++i)
     for (int j = 0; j < o.newTokens; ++j) completions[i].push_back(3 + (i * 5 + j * 11) % (o.vocab - 3));
   RolloutBatch batch = makeBatch(prompts, completions, 0);
-  auto advantages = torch::randn({o.batch, 1});
-  torch::Tensor oldLogp;
-  {
-    torch::NoGradGuard noGrad;
-    oldLogp = scoreCompletions(policy, batch, 1.0).logprobs;
-  }
   const BatchScorer scorer = [&](const RolloutBatch& rows) { return scoreCompletions(policy, rows, 1.0); };
-  const bool accumulate = o.microBatch > 0 && o.microBatch < o.batch;
-  auto step = [&] {
-    const TokenScores scores = accumulate ? asLeaves(scoreInChunks(scorer, batch, 0, o.batch, o.microBatch)) : scorer(batch);
-    auto terms = clippedSurrogate(scores.logprobs, oldLogp, advantages, 0.2, 0.2, 3.0);
-    auto loss = aggregateTokenLoss(terms.loss, batch.completionMask, LossAggregation::SeqMeanTokenMean, o.newTokens);
-    optimizer.zero_grad();
-    loss.backward();
-    if (accumulate) backpropagateInChunks(scorer, batch, 0, o.batch, o.microBatch, scores);
-    optimizer.step();
-  };
-  const double seconds = medianSeconds(o.repeats, step);
-  // After the timed steps AdamW's moments exist: the peak is what one step allocates on top.
-  std::int64_t peak = -1;
-  {
-    CpuAllocationMeter meter;
-    step();
-    if (meter.active()) peak = meter.peakBytes();
-  }
+  const UpdateStepFigures step = measureUpdateStep(scorer, batch, optimizer, o.microBatch, o.repeats, torch::kCPU);
   const double tokens = static_cast<double>(o.batch) * (o.promptLength + o.newTokens);
   auto out = describe(o, threads, policy->parameterCount());
   out["bench"] = "train-step";
-  out["micro_batch"] = accumulate ? o.microBatch : o.batch;
-  out["peak_tensor_bytes"] = peak;
-  out["seconds"] = seconds;
-  out["tokens_per_s"] = tokens / seconds;
+  out["micro_batch"] = step.microBatch;
+  out["peak_tensor_bytes"] = step.peakBytes;
+  out["seconds"] = step.seconds;
+  out["tokens_per_s"] = tokens / step.seconds;
   return out;
 }
 
@@ -350,35 +370,16 @@ nlohmann::json benchHfUpdate(const HfModelBenchOptions& o) {
   const BatchScorer scorer = [&](const RolloutBatch& rows) {
     return scoresOnCpu(scoreHfCompletions(model, rows, 1.0));
   };
-  const torch::Tensor oldLogp = scoreInChunks(scorer, batch, 0, o.batch, o.microBatch).logprobs;
-  const torch::Tensor advantages = torch::randn({o.batch, 1});
-  const bool accumulate = o.microBatch > 0 && o.microBatch < o.batch;
-  auto step = [&] {
-    const TokenScores scores = accumulate ? asLeaves(scoreInChunks(scorer, batch, 0, o.batch, o.microBatch)) : scorer(batch);
-    auto terms = clippedSurrogate(scores.logprobs, oldLogp, advantages, 0.2, 0.2, 3.0);
-    auto loss = aggregateTokenLoss(terms.loss, batch.completionMask, LossAggregation::SeqMeanTokenMean, o.newTokens);
-    optimizer.zero_grad();
-    loss.backward();
-    if (accumulate) backpropagateInChunks(scorer, batch, 0, o.batch, o.microBatch, scores);
-    optimizer.step();
-    if (device.is_cuda()) torch::cuda::synchronize(device.index());
-  };
-  const double seconds = medianSeconds(o.repeats, step);
-  nlohmann::json peak = nullptr;  // CPU tensors only: the CUDA caching allocator is not metered
-  if (!device.is_cuda()) {
-    CpuAllocationMeter meter;
-    step();
-    if (meter.active()) peak = meter.peakBytes();
-  }
+  const UpdateStepFigures step = measureUpdateStep(scorer, batch, optimizer, o.microBatch, o.repeats, device);
   auto out = describeHf(o, place, threads, model);
   out["bench"] = "hf-update";
   out["lora_rank"] = o.loraRank;
   out["trainable_parameters"] = std::accumulate(trainable.begin(), trainable.end(), std::int64_t(0),
                                                 [](std::int64_t n, const torch::Tensor& t) { return n + t.numel(); });
-  out["micro_batch"] = accumulate ? o.microBatch : o.batch;
-  out["peak_tensor_bytes"] = peak;
-  out["seconds"] = seconds;
-  out["tokens_per_s"] = static_cast<double>(o.batch) * (o.promptLength + o.newTokens) / seconds;
+  out["micro_batch"] = step.microBatch;
+  out["peak_tensor_bytes"] = step.peakBytes < 0 ? nlohmann::json(nullptr) : nlohmann::json(step.peakBytes);
+  out["seconds"] = step.seconds;
+  out["tokens_per_s"] = static_cast<double>(o.batch) * (o.promptLength + o.newTokens) / step.seconds;
   return out;
 }
 
