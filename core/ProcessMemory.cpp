@@ -1,6 +1,8 @@
 #include "core/ProcessMemory.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -17,6 +19,25 @@ bool configureProcessMemory() {
 #else
   return false;
 #endif
+}
+
+void resetPeakResidentBytes() {
+  std::ofstream clear("/proc/self/clear_refs");
+  if (clear) clear << "5";  // resets VmHWM to the current resident size; silently absent elsewhere
+}
+
+long long peakResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) {
+      try {
+        return std::stoll(line.substr(6)) * 1024;  // "VmHWM:   123456 kB"
+      } catch (const std::exception&) {
+        return -1;
+      }
+    }
+  return -1;
 }
 
 }  // namespace tb

@@ -1,6 +1,6 @@
 #pragma once
 // Process-wide memory settings for the programs (thoughtbench, thoughtbench-cli), called first
-// thing in main().
+// thing in main(), and the peak resident memory that training reports.
 //
 // Why: LibTorch's CPU tensors come from glibc's malloc. A training step or a rollout frees and
 // re-allocates the same few-MB activations every step; with glibc's defaults freed memory at the
@@ -14,5 +14,12 @@ namespace tb {
 
 // Applies the settings above (glibc only; a no-op elsewhere). Returns whether they were applied.
 bool configureProcessMemory();
+
+// The process's resident memory at its highest since the last reset (Linux: VmHWM of
+// /proc/self/status, reset by writing 5 to /proc/self/clear_refs), in bytes; -1 where unknown.
+// Training logs it per iteration as memory/peak_rss_mb. Process-wide: in the GUI it includes the
+// window's own memory.
+void resetPeakResidentBytes();
+long long peakResidentBytes();
 
 }  // namespace tb

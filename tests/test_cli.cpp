@@ -302,8 +302,12 @@ class TestCli : public QObject {
     QCOMPARE(show["config"].toObject()["rollout.group_size"].toInt(), 4);
     for (const char* m : {"reward/mean", "reward/std", "accuracy", "entropy", "kl", "clip/low_frac", "clip/high_frac",
                           "length/mean", "groups/zero_std_frac", "loss/total", "grad_norm",
-                          "throughput/tokens_per_s", "time/iteration_s", "eval/accuracy", "eval/pass@k"})
+                          "throughput/tokens_per_s", "time/iteration_s", "eval/accuracy", "eval/pass@k",
+                          "memory/peak_rss_mb"})
       QVERIFY2(show["latest_metrics"].toObject().contains(m), m);
+    // A process that loaded LibTorch and trained a model holds tens of MB at least, and not 64 GB.
+    const double rss = show["latest_metrics"].toObject()["memory/peak_rss_mb"].toObject()["value"].toDouble();
+    QVERIFY2(rss > 20 && rss < 65536, qPrintable(QString::number(rss)));
 
     r = cli({"metrics", "1", "--csv", "--name", "reward/mean", "--db", db()});
     QCOMPARE(r.code, 0);

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/Error.h"
+#include "core/ProcessMemory.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
 #include "core/engine/Distributed.h"
@@ -392,6 +393,7 @@ Rollout TrainingSession::sampleGroups(const std::vector<const Problem*>& problem
 }
 
 void TrainingSession::iterate(int iteration) {
+  resetPeakResidentBytes();
   const double t0 = nowSeconds();
   TrainingContext& ctx = *context_;
   ctx.iteration = iteration;
@@ -580,6 +582,7 @@ void TrainingSession::iterate(int iteration) {
       {"time/score_s", scoreSeconds},
       {"time/advantages_s", advantageSeconds},
   });
+  if (const long long peak = peakResidentBytes(); peak > 0) metrics.emplace_back("memory/peak_rss_mb", peak / 1048576.0);
   if (dist_) metrics.emplace_back("dist/world_size", dist_->worldSize());
   if (updates > 0) {
     if (!lossMetrics.count("kl")) lossMetrics["kl"] = 0.0;
