@@ -2,6 +2,8 @@
 // run from the form, its curves and samples receive points live, pause holds the run, stop
 // cancels it, and resume continues it from its checkpoint.
 #include <QtTest>
+#include <QDockWidget>
+#include <QSettings>
 
 #include <QAction>
 #include <QComboBox>
@@ -84,6 +86,21 @@ class TestGui : public QObject {
     const QSize minimum = w.minimumSizeHint();
     QVERIFY2(minimum.width() <= 1600 && minimum.height() <= 1000,
              qPrintable(QString("minimum size %1 x %2").arg(minimum.width()).arg(minimum.height())));
+  }
+
+  // At first start (no saved layout) the runs list, the plots and the configuration all get room
+  // on a 1,600 px screen: the trees page's wide toolbar once squeezed the runs list to 210 px.
+  void firstStartLayoutGivesEveryPaneRoom() {
+    QSettings().clear();
+    MainWindow w(workspace());
+    w.resize(1560, 960);
+    w.show();
+    auto* runs = w.findChild<QDockWidget*>("runsDock");
+    auto* config = w.findChild<QDockWidget*>("configDock");
+    QVERIFY(runs && config);
+    QTRY_VERIFY2(runs->width() >= 340, qPrintable(QString("runs list %1 px").arg(runs->width())));
+    QVERIFY2(config->width() >= 340, qPrintable(QString("configuration %1 px").arg(config->width())));
+    QVERIFY2(w.rewardPlot()->width() >= 320, qPrintable(QString("reward plot %1 px").arg(w.rewardPlot()->width())));
   }
 
   void startPauseStopResume() {

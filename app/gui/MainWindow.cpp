@@ -45,6 +45,10 @@ namespace tb {
 
 namespace {
 
+// The Training tab's first layout: the runs list and the configuration beside two columns of plots.
+constexpr int kRunsDockWidth = 360;
+constexpr int kConfigDockWidth = 380;
+
 SampleRow toRow(const SampleRecord& s) {
   return SampleRow{s.iteration,
                    QString::fromStdString(s.problemId),
@@ -236,9 +240,11 @@ void MainWindow::buildLayout() {
           });
   comparePage_->setObjectName("comparePage");
   // A tab widget is as wide as its widest page's minimum; the compare page's toolbar alone asks
-  // for ~1,000 px, which pushed the Training tab's docks off a 1,600 px screen. It gets the whole
-  // window when shown (the docks step aside), so its own minimum need not count.
+  // for ~1,000 px, which pushed the Training tab's docks off a 1,600 px screen (and the trees
+  // page's squeezed the runs list to 210 px). They get the window when shown (the docks step
+  // aside), so their own minimums need not count.
   comparePage_->setMinimumWidth(480);
+  treesPage_->setMinimumWidth(480);  // the same for the trees' toolbar (~1,000 px): runs dock only
   centralTabs_->addTab(comparePage_, tr("Compare"));
   centralTabs_->setTabToolTip(4, tr("Compare runs across algorithms and seeds; export the comparison as a report"));
   connect(treesPage_, &TreesPage::attentionRequested, this,
@@ -341,7 +347,7 @@ void MainWindow::buildLayout() {
   statusBar()->addPermanentWidget(progress_);
 
   resize(1560, 960);
-  resizeDocks({runsDock, configDock}, {520, 380}, Qt::Horizontal);
+  resizeDocks({runsDock, configDock}, {kRunsDockWidth, kConfigDockWidth}, Qt::Horizontal);
   resizeDocks({bottomDock}, {300}, Qt::Vertical);
   trainingDocks_ = {runsDock, configDock, bottomDock};
   connect(centralTabs_, &QTabWidget::currentChanged, this, &MainWindow::onCentralTabChanged);
@@ -698,7 +704,14 @@ void MainWindow::saveSettings() const {
 void MainWindow::restoreSettings() {
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
-  restoreState(settings.value("window/state").toByteArray());
+  if (!restoreState(settings.value("window/state").toByteArray())) {
+    // First start: the dock widths asked for before the window is shown are not kept (Qt lays the
+    // docks out again when it shows the window), so ask again once it is shown.
+    QTimer::singleShot(0, this, [this] {
+      auto* config = findChild<QDockWidget*>(QStringLiteral("configDock"));
+      if (runsDock_ && config) resizeDocks({runsDock_, config}, {kRunsDockWidth, kConfigDockWidth}, Qt::Horizontal);
+    });
+  }
   const int task = taskCombo_->findData(settings.value("run/task", "game24"));
   if (task >= 0) taskCombo_->setCurrentIndex(task);
   const int algorithm = algorithmCombo_->findData(settings.value("run/algorithm", "grpo"));
