@@ -3,6 +3,7 @@
 // cancels it, and resume continues it from its checkpoint.
 #include <QtTest>
 #include <QDockWidget>
+#include <QLineEdit>
 #include <QSettings>
 
 #include <QAction>
@@ -86,6 +87,27 @@ class TestGui : public QObject {
     const QSize minimum = w.minimumSizeHint();
     QVERIFY2(minimum.width() <= 1600 && minimum.height() <= 1000,
              qPrintable(QString("minimum size %1 x %2").arg(minimum.width()).arg(minimum.height())));
+  }
+
+  // The built-in model's shape and the HF settings exclude each other in the form: whichever the
+  // run will not use is greyed out, following model.hf_path as the user types it.
+  void hfFieldsFollowTheCheckpointPath() {
+    MainWindow w(workspace());
+    auto* form = w.configForm();
+    QVERIFY(form->fieldApplies("model.d_model"));
+    QVERIFY(!form->fieldApplies("model.lora_rank"));
+    QVERIFY(!form->fieldApplies("model.device"));
+    auto* path = qobject_cast<QLineEdit*>(form->editor("model.hf_path"));
+    QVERIFY(path);
+    path->setText("/models/Qwen2.5-0.5B-Instruct");
+    QVERIFY(!form->fieldApplies("model.d_model"));
+    QVERIFY(!form->fieldApplies("model.context"));
+    QVERIFY(form->fieldApplies("model.lora_rank"));
+    QVERIFY(form->fieldApplies("model.device"));
+    QVERIFY(!form->editor("model.layers")->isEnabled());
+    path->clear();
+    QVERIFY(form->fieldApplies("model.layers"));
+    QVERIFY(!form->fieldApplies("model.lora_targets"));
   }
 
   // At first start (no saved layout) the runs list, the plots and the configuration all get room

@@ -96,6 +96,7 @@ class TestWidgets : public QObject {
   void formEditEmitsValuesChanged();
   void formReadOnly();
   void formPathChooser();
+  void formFieldApplies();
   // SamplesView
   void samplesSetAndFilterCounts();
   void samplesPrependNewestFirstAndCap();
@@ -505,6 +506,29 @@ void TestWidgets::formPathChooser() {
   answer = "/elsewhere";
   chooserOf("model.hf_path")->trigger();
   QCOMPARE(form.value("model.hf_path").toString(), QString("/models/qwen"));
+}
+
+// A field that does not apply is greyed out with the reason, keeps its value, and stays greyed
+// out across read-only phases (a run training) until it applies again.
+void TestWidgets::formFieldApplies() {
+  ConfigForm form;
+  form.setFields(sampleFields());
+  QVERIFY(form.fieldApplies("algo.lr"));
+  form.setFieldApplies("algo.lr", false, "the method has no learning rate");
+  QVERIFY(!form.fieldApplies("algo.lr"));
+  QVERIFY(!form.editor("algo.lr")->isEnabled());
+  QVERIFY(form.editor("algo.lr")->parentWidget()->toolTip().contains("Does not apply: the method has no learning rate"));
+  QCOMPARE(form.values()["algo.lr"].toDouble(), 1e-3);
+  QVERIFY(form.editor("rollout.temperature")->isEnabled());
+  form.setReadOnly(true);
+  form.setReadOnly(false);
+  QVERIFY(!form.editor("algo.lr")->isEnabled());
+  QVERIFY(form.editor("algo.name")->isEnabled());
+  form.setFieldApplies("algo.lr", true);
+  QVERIFY(form.editor("algo.lr")->isEnabled());
+  QVERIFY(form.editor("algo.lr")->parentWidget()->toolTip().isEmpty());
+  form.setFieldApplies("nope", false);  // ignored
+  QVERIFY(form.fieldApplies("nope"));
 }
 
 // ---- SamplesView -------------------------------------------------------------------------------

@@ -143,6 +143,7 @@ struct ConfigForm::Entry {
   QPalette labelPalette;
   QString errorText;
   bool shown = true;
+  bool applies = true;
 };
 
 ConfigForm::ConfigForm(QWidget* parent) : QWidget(parent), pathChooser_(choosePathWithDialog) {
@@ -673,6 +674,20 @@ void ConfigForm::clearErrors() {
 }
 
 void ConfigForm::setPathChooser(PathChooser chooser) { pathChooser_ = std::move(chooser); }
+
+void ConfigForm::setFieldApplies(const QString& key, bool applies, const QString& why) {
+  Entry* e = entry(key);
+  if (!e || e->applies == applies) return;
+  e->applies = applies;
+  // Disabling the row disables its label, editor and reset button whatever setReadOnly does.
+  e->row->setEnabled(applies);
+  e->row->setToolTip(applies ? QString() : tr("Does not apply: %1").arg(why));
+}
+
+bool ConfigForm::fieldApplies(const QString& key) const {
+  const Entry* e = entry(key);
+  return !e || e->applies;
+}
 
 void ConfigForm::setReadOnly(bool readOnly) {
   readOnly_ = readOnly;

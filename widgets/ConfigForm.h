@@ -48,6 +48,12 @@ class ConfigForm : public QWidget {
   void clearErrors();
 
   void setReadOnly(bool readOnly);  // while a run trains
+
+  // Greys out a field that does not apply with the other values (e.g. the built-in model's width
+  // while a Hugging Face checkpoint is trained); `why` becomes the row's tooltip. The value is
+  // kept and still part of values(). Unknown keys are ignored.
+  void setFieldApplies(const QString& key, bool applies, const QString& why = QString());
+  bool fieldApplies(const QString& key) const;  // true for unknown keys
   bool isReadOnly() const { return readOnly_; }
 
   void setFilterText(const QString& text);

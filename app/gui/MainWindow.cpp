@@ -478,6 +478,14 @@ void MainWindow::updateAlgorithmInfo() {
 
 void MainWindow::validateForm() {
   form_->clearErrors();
+  // The built-in model's shape and the Hugging Face settings exclude each other: grey out the set
+  // that the run will not use, so no edit looks as if it did something.
+  const bool hf = !form_->value(QStringLiteral("model.hf_path")).toString().trimmed().isEmpty();
+  for (const char* key : {"model.d_model", "model.layers", "model.heads", "model.context"})
+    form_->setFieldApplies(key, !hf, tr("the Hugging Face checkpoint in model.hf_path brings its own shape"));
+  for (const char* key : {"model.hf_chat", "model.device", "model.dtype", "model.lora_rank", "model.lora_alpha",
+                          "model.lora_targets"})
+    form_->setFieldApplies(key, hf, tr("only for a Hugging Face checkpoint (set model.hf_path)"));
   QStringList keys;
   for (const auto& f : form_->fields()) keys << f.key;
   try {
