@@ -142,6 +142,21 @@ class TestTraining : public QObject {
     QCOMPARE(executeRun(db, id2, control, nullptr), RunStatus::Failed);
     const std::string message = store->run(id2)->message;
     QVERIFY2(message.find("model.context") != std::string::npos, message.c_str());
+
+    // Running out of memory (here a real 4 TB host allocation) says what to lower.
+    std::string oom;
+    try {
+      torch::empty({std::int64_t(1) << 42}, torch::kByte);
+    } catch (const std::exception& e) {
+      oom = runFailureMessage(e);
+    }
+    QVERIFY2(oom.find("can't allocate memory") != std::string::npos, oom.c_str());
+    QVERIFY2(oom.find("set train.micro_batch") != std::string::npos, oom.c_str());
+    QVERIFY2(oom.find('\n') == std::string::npos, oom.c_str());  // no backtrace
+    const std::string cuda = runFailureMessage(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB"));
+    QVERIFY2(cuda.rfind("CUDA out of memory. Tried to allocate 2.00 GiB -- ", 0) == 0, cuda.c_str());
+    QVERIFY(runFailureMessage(std::bad_alloc()).find("train.micro_batch") != std::string::npos);
+    QCOMPARE(runFailureMessage(std::runtime_error("task.data_file: no such file")), std::string("task.data_file: no such file"));
   }
 
   void engineRunsOnAWorkerThread() {

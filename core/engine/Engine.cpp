@@ -59,6 +59,22 @@ void configureThreads(const RunConfig& config, bool distributed) {
 
 }  // namespace
 
+std::string runFailureMessage(const std::exception& error) {
+  std::string message = error.what();
+  if (auto* c10 = dynamic_cast<const c10::Error*>(&error)) {
+    message = c10->what_without_backtrace();
+    message = message.substr(0, message.find('\n'));
+  }
+  const bool outOfMemory = dynamic_cast<const std::bad_alloc*>(&error) ||
+                           message.find("out of memory") != std::string::npos ||
+                           message.find("can't allocate memory") != std::string::npos;
+  if (outOfMemory)
+    message += " -- the update holds the activations of a whole minibatch at once: set train.micro_batch (for "
+               "example 8) to accumulate its gradient over smaller passes (the same step), or lower "
+               "rollout.prompts, rollout.group_size or rollout.max_new_tokens";
+  return message;
+}
+
 std::int64_t createRun(RunStore& store, const RunConfig& config) {
   config.validate();
   RunRecord record;
@@ -112,11 +128,7 @@ RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& 
     notify(status, message);
     return status;
   } catch (const std::exception& e) {
-    std::string message = e.what();
-    if (auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
-      message = c10->what_without_backtrace();
-      message = message.substr(0, message.find('\n'));
-    }
+    const std::string message = runFailureMessage(e);
     if (log) log->error("run failed: {}", message);
     try {
       store->setStatus(runId, RunStatus::Failed, message);

@@ -3,6 +3,7 @@
 // (CLI). Nothing it throws escapes: a failing run is stored as failed with its message. Free of
 // LibTorch in this header so the GUI can include it.
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <atomic>
@@ -23,6 +24,10 @@ std::int64_t createRun(RunStore& store, const RunConfig& config);
 // from its latest checkpoint when it has one. Returns the final status; never throws. With `dist`
 // this process is one rank of a distributed run (core/engine/Distributed.h); its store is rank 0's
 // workspace or, on the other ranks, a scratch one.
+// The message a failed run is stored with: LibTorch's error without its backtrace (first line),
+// and for running out of memory (CUDA or host) what to lower, train.micro_batch first.
+std::string runFailureMessage(const std::exception& error);
+
 RunStatus executeRun(const std::string& dbPath, std::int64_t runId, RunControl& control,
                      RunListener* listener, Distributed* dist = nullptr);
 
