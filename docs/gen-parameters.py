@@ -18,6 +18,8 @@ def run(*args):
 def allowed(p):
     if "choices" in p:
         return ", ".join(p["choices"])
+    if "path" in p:  # a file or folder name
+        return p["path"] + (f" ({p['path_filter']})" if "path_filter" in p else "")
     lo, hi = p.get("min"), p.get("max")
     f = lambda v: "%g" % v
     if lo is not None and hi is not None:
