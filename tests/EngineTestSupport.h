@@ -20,9 +20,9 @@ class CancelAfter : public RunListener {
   int iteration_;
 };
 
-// Wall-clock series differ between identical runs; everything else must not.
+// Wall-clock and process-memory series differ between identical runs; everything else must not.
 inline bool isTimingMetric(const std::string& name) {
-  return name.rfind("time/", 0) == 0 || name.rfind("throughput/", 0) == 0;
+  return name.rfind("time/", 0) == 0 || name.rfind("throughput/", 0) == 0 || name.rfind("memory/", 0) == 0;
 }
 
 }  // namespace tb
