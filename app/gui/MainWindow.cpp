@@ -46,8 +46,8 @@ namespace tb {
 namespace {
 
 // The Training tab's first layout: the runs list and the configuration beside two columns of plots.
-constexpr int kRunsDockWidth = 360;
-constexpr int kConfigDockWidth = 380;
+constexpr int kRunsDockWidth = 440;
+constexpr int kConfigDockWidth = 360;
 
 SampleRow toRow(const SampleRecord& s) {
   return SampleRow{s.iteration,
@@ -268,8 +268,13 @@ void MainWindow::buildLayout() {
   runsView_->setSelectionMode(QAbstractItemView::SingleSelection);
   runsView_->verticalHeader()->hide();
   runsView_->setAlternatingRowColors(true);
-  runsView_->horizontalHeader()->setStretchLastSection(true);
+  // The short columns take their contents' width and the name the rest, so the list fits its
+  // dock without a horizontal scroll bar.
+  for (int column : {RunsTableModel::Id, RunsTableModel::Task, RunsTableModel::Algorithm, RunsTableModel::Status,
+                     RunsTableModel::Progress, RunsTableModel::Reward})
+    runsView_->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
   runsView_->horizontalHeader()->setSectionResizeMode(RunsTableModel::Name, QHeaderView::Stretch);
+  runsView_->horizontalHeader()->setStretchLastSection(false);
   runsView_->setShowGrid(false);
   connect(runsView_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) {
@@ -568,7 +573,13 @@ void MainWindow::reloadRuns() {
   const int row = runsModel_->rowOf(selectedRun_);
   if (row >= 0) runsView_->selectRow(row);
   runsView_->resizeColumnsToContents();
+  // The short columns take their contents' width and the name the rest, so the list fits its
+  // dock without a horizontal scroll bar.
+  for (int column : {RunsTableModel::Id, RunsTableModel::Task, RunsTableModel::Algorithm, RunsTableModel::Status,
+                     RunsTableModel::Progress, RunsTableModel::Reward})
+    runsView_->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
   runsView_->horizontalHeader()->setSectionResizeMode(RunsTableModel::Name, QHeaderView::Stretch);
+  runsView_->horizontalHeader()->setStretchLastSection(false);
 }
 
 void MainWindow::loadSelectedRun() {
