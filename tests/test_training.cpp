@@ -151,7 +151,7 @@ class TestTraining : public QObject {
       oom = runFailureMessage(e);
     }
     QVERIFY2(oom.find("can't allocate memory") != std::string::npos, oom.c_str());
-    QVERIFY2(oom.find("set train.micro_batch") != std::string::npos, oom.c_str());
+    QVERIFY2(oom.find("which train.micro_batch (for example 8) splits") != std::string::npos, oom.c_str());
     QVERIFY2(oom.find('\n') == std::string::npos, oom.c_str());  // no backtrace
     const std::string cuda = runFailureMessage(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB"));
     QVERIFY2(cuda.rfind("CUDA out of memory. Tried to allocate 2.00 GiB -- ", 0) == 0, cuda.c_str());

@@ -38,10 +38,9 @@ QString choosePathWithDialog(QWidget* parent, const FormField& field, const QStr
   const QString title = QObject::tr("%1: %2").arg(ConfigForm::labelFor(field.key),
                                                   field.browse == FormField::Browse::Folder ? QObject::tr("choose a folder")
                                                                                             : QObject::tr("choose a file"));
-  const QFileInfo info(current);
   if (field.browse == FormField::Browse::Folder)
     return QFileDialog::getExistingDirectory(parent, title, current.isEmpty() ? QDir::homePath() : current);
-  const QString start = current.isEmpty() ? QDir::homePath() : info.absoluteFilePath();
+  const QString start = current.isEmpty() ? QDir::homePath() : QFileInfo(current).absoluteFilePath();
   const QString filter = field.browseFilter.isEmpty() ? QString() : field.browseFilter + QStringLiteral(";;All files (*)");
   return QFileDialog::getOpenFileName(parent, title, start, filter);
 }

@@ -352,7 +352,6 @@ void MainWindow::buildLayout() {
   statusBar()->addPermanentWidget(progress_);
 
   resize(1560, 960);
-  resizeDocks({runsDock, configDock}, {kRunsDockWidth, kConfigDockWidth}, Qt::Horizontal);
   resizeDocks({bottomDock}, {300}, Qt::Vertical);
   trainingDocks_ = {runsDock, configDock, bottomDock};
   connect(centralTabs_, &QTabWidget::currentChanged, this, &MainWindow::onCentralTabChanged);
@@ -724,8 +723,8 @@ void MainWindow::restoreSettings() {
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   if (!restoreState(settings.value("window/state").toByteArray())) {
-    // First start: the dock widths asked for before the window is shown are not kept (Qt lays the
-    // docks out again when it shows the window), so ask again once it is shown.
+    // First start: dock widths asked for before the window is shown are not kept (Qt lays the
+    // docks out again when it shows the window), so they are asked for once it is shown.
     QTimer::singleShot(0, this, [this] {
       auto* config = findChild<QDockWidget*>(QStringLiteral("configDock"));
       if (runsDock_ && config) resizeDocks({runsDock_, config}, {kRunsDockWidth, kConfigDockWidth}, Qt::Horizontal);

@@ -69,9 +69,9 @@ std::string runFailureMessage(const std::exception& error) {
                            message.find("out of memory") != std::string::npos ||
                            message.find("can't allocate memory") != std::string::npos;
   if (outOfMemory)
-    message += " -- the update holds the activations of a whole minibatch at once: set train.micro_batch (for "
-               "example 8) to accumulate its gradient over smaller passes (the same step), or lower "
-               "rollout.prompts, rollout.group_size or rollout.max_new_tokens";
+    message += " -- out of memory: the update holds the activations of a whole minibatch at once, which "
+               "train.micro_batch (for example 8) splits into smaller passes with the same step; sampling "
+               "and every phase shrink with rollout.prompts, rollout.group_size or rollout.max_new_tokens";
   return message;
 }
 

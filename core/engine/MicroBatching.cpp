@@ -37,14 +37,13 @@ TokenScores asLeaves(const TokenScores& values) {
   return {leaf(values.logprobs), leaf(values.entropies), leaf(values.meanLogSoftmax)};
 }
 
-int backpropagateInChunks(const BatchScorer& score, const RolloutBatch& batch, std::int64_t first,
+void backpropagateInChunks(const BatchScorer& score, const RolloutBatch& batch, std::int64_t first,
                           std::int64_t last, std::int64_t micro, const TokenScores& leaves) {
   const torch::Tensor* leafList[] = {&leaves.logprobs, &leaves.entropies, &leaves.meanLogSoftmax};
   bool any = false;
   for (const auto* leaf : leafList) any = any || leaf->grad().defined();
-  if (!any) return 0;
+  if (!any) return;
   if (micro <= 0) micro = last - first;
-  int chunks = 0;
   for (std::int64_t begin = first; begin < last; begin += micro) {
     const std::int64_t end = std::min(last, begin + micro);
     const TokenScores part = score(batchRows(batch, begin, end));
@@ -56,11 +55,8 @@ int backpropagateInChunks(const BatchScorer& score, const RolloutBatch& batch, s
       outputs.push_back(*partList[k]);
       gradients.push_back(g.narrow(0, begin, end - begin).to(partList[k]->device()));
     }
-    if (outputs.empty()) continue;
-    torch::autograd::backward(outputs, gradients);
-    ++chunks;
+    if (!outputs.empty()) torch::autograd::backward(outputs, gradients);
   }
-  return chunks;
 }
 
 }  // namespace tb

@@ -34,8 +34,8 @@ TokenScores asLeaves(const TokenScores& values);
 
 // Step 3: for rows [first, last) of `batch`, `micro` rows at a time, scores with a graph
 // back-propagated with the gradients the leaves received (rows of `leaves` align with `batch`).
-// Scores whose leaf got no gradient (unused by the loss) are skipped. Returns the chunks run.
-int backpropagateInChunks(const BatchScorer& score, const RolloutBatch& batch, std::int64_t first,
+// Scores whose leaf got no gradient (unused by the loss) are skipped.
+void backpropagateInChunks(const BatchScorer& score, const RolloutBatch& batch, std::int64_t first,
                           std::int64_t last, std::int64_t micro, const TokenScores& leaves);
 
 }  // namespace tb
