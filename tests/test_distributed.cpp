@@ -27,32 +27,17 @@ using namespace tb;
 
 namespace {
 
-// Sets environment variables for one scope and restores the previous values.
-class ScopedEnvironment {
- public:
-  explicit ScopedEnvironment(const std::map<std::string, std::string>& values) {
-    for (const char* name : {"WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_NTASKS",
-                             "SLURM_PROCID", "SLURM_LOCALID", "TB_DIST_TIMEOUT_S"}) {
-      const char* old = std::getenv(name);
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-      ::unsetenv(name);
-    }
-    for (const auto& [k, v] : values) ::setenv(k.c_str(), v.c_str(), 1);
-  }
-  ~ScopedEnvironment() {
-    for (const auto& [k, v] : saved_) {
-      if (v) ::setenv(k.c_str(), v->c_str(), 1);
-      else ::unsetenv(k.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
+// The launcher's variables parsed from `values` (the process environment is left alone: Qt Test's
+// watchdog thread reads it while a test function runs, and setenv under it once crashed).
+std::optional<LaunchEnvironment> launchOf(const std::map<std::string, std::string>& values) {
+  return LaunchEnvironment::fromVariables([&](const char* name) -> std::optional<std::string> {
+    const auto it = values.find(name);
+    return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+}
 
 QString launchErrorOf(const std::map<std::string, std::string>& values) {
-  ScopedEnvironment env(values);
-  return inputErrorOf([] { LaunchEnvironment::fromEnvironment(); });
+  return inputErrorOf([&] { launchOf(values); });
 }
 
 // The policy stored in a run's last checkpoint.
@@ -191,17 +176,14 @@ class TestDistributed : public QObject {
  private slots:
   void launchEnvironment() {
     {
-      ScopedEnvironment env({});
-      QVERIFY(!LaunchEnvironment::fromEnvironment());
+      QVERIFY(!launchOf({}));
     }
     {
-      ScopedEnvironment env({{"WORLD_SIZE", "1"}, {"RANK", "0"}});
-      QVERIFY(!LaunchEnvironment::fromEnvironment());  // one process is not distributed
+      QVERIFY(!launchOf({{"WORLD_SIZE", "1"}, {"RANK", "0"}}));  // one process is not distributed
     }
     {
-      ScopedEnvironment env({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "10.0.0.2"},
-                             {"MASTER_PORT", "29600"}, {"TB_DIST_TIMEOUT_S", "20"}});
-      const auto e = LaunchEnvironment::fromEnvironment();
+      const auto e = launchOf({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "10.0.0.2"},
+                               {"MASTER_PORT", "29600"}, {"TB_DIST_TIMEOUT_S", "20"}});
       QVERIFY(e);
       QCOMPARE(e->worldSize, 4);
       QCOMPARE(e->rank, 3);
@@ -212,9 +194,8 @@ class TestDistributed : public QObject {
     }
     {
       // Slurm's variables when torchrun's are absent.
-      ScopedEnvironment env({{"SLURM_NTASKS", "8"}, {"SLURM_PROCID", "5"}, {"SLURM_LOCALID", "1"},
-                             {"MASTER_ADDR", "node01"}});
-      const auto e = LaunchEnvironment::fromEnvironment();
+      const auto e = launchOf({{"SLURM_NTASKS", "8"}, {"SLURM_PROCID", "5"}, {"SLURM_LOCALID", "1"},
+                               {"MASTER_ADDR", "node01"}});
       QVERIFY(e);
       QCOMPARE(e->worldSize, 8);
       QCOMPARE(e->rank, 5);

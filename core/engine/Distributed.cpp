@@ -49,26 +49,28 @@ std::string errorText(const std::exception& e) {
 
 }  // namespace
 
-std::optional<LaunchEnvironment> LaunchEnvironment::fromEnvironment() {
-  const bool torchrun = environmentValue("WORLD_SIZE").has_value();
+std::optional<LaunchEnvironment> LaunchEnvironment::fromEnvironment() { return fromVariables(environmentValue); }
+
+std::optional<LaunchEnvironment> LaunchEnvironment::fromVariables(const Lookup& variable) {
+  const bool torchrun = variable("WORLD_SIZE").has_value();
   const char* worldName = torchrun ? "WORLD_SIZE" : "SLURM_NTASKS";
   const char* rankName = torchrun ? "RANK" : "SLURM_PROCID";
   const char* localName = torchrun ? "LOCAL_RANK" : "SLURM_LOCALID";
-  const auto world = environmentValue(worldName);
+  const auto world = variable(worldName);
   if (!world) return std::nullopt;
   LaunchEnvironment env;
   env.worldSize = integerVariable(worldName, *world, 1, 65536);
   if (env.worldSize == 1) return std::nullopt;
-  const auto rank = environmentValue(rankName);
+  const auto rank = variable(rankName);
   if (!rank) failInput("environment variable ", worldName, "=", env.worldSize, " is set but ", rankName, " is not");
   env.rank = integerVariable(rankName, *rank, 0, env.worldSize - 1);
   env.localRank = env.rank;
-  if (auto local = environmentValue(localName)) env.localRank = integerVariable(localName, *local, 0, 65535);
-  if (auto addr = environmentValue("MASTER_ADDR")) env.masterAddr = *addr;
+  if (auto local = variable(localName)) env.localRank = integerVariable(localName, *local, 0, 65535);
+  if (auto addr = variable("MASTER_ADDR")) env.masterAddr = *addr;
   else if (env.worldSize > 1 && !torchrun)
     failInput("environment variable MASTER_ADDR is not set: a Slurm launch must export the first node's address");
-  if (auto port = environmentValue("MASTER_PORT")) env.masterPort = integerVariable("MASTER_PORT", *port, 1, 65535);
-  if (auto timeout = environmentValue("TB_DIST_TIMEOUT_S"))
+  if (auto port = variable("MASTER_PORT")) env.masterPort = integerVariable("MASTER_PORT", *port, 1, 65535);
+  if (auto timeout = variable("TB_DIST_TIMEOUT_S"))
     env.timeout = std::chrono::seconds(integerVariable("TB_DIST_TIMEOUT_S", *timeout, 1, 86400));
   return env;
 }

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -38,6 +39,10 @@ struct LaunchEnvironment {
   // The launcher's variables; nullopt for a single process (no WORLD_SIZE / SLURM_NTASKS, or 1).
   // Throws InputError naming the variable when one is malformed or inconsistent.
   static std::optional<LaunchEnvironment> fromEnvironment();
+  // The same from a lookup of the variables (nullopt = unset): tests pass a map instead of
+  // changing the process environment, which other threads (Qt Test's watchdog) read meanwhile.
+  using Lookup = std::function<std::optional<std::string>(const char*)>;
+  static std::optional<LaunchEnvironment> fromVariables(const Lookup& variable);
 };
 
 // The rows [begin, end) of `count` that rank `rank` of `world` takes: contiguous, in rank order,
