@@ -122,6 +122,12 @@ class TestDistributed : public QObject {
     if (processes) {
       QVERIFY(mb.count("dist/world_size"));
       QCOMPARE(mb.at("dist/world_size").back().value, 2.0);
+      // The backend the ranks agreed on, with the reason, in the run's log: Gloo, the policy is on the CPU.
+      bool logged = false;
+      for (const auto& line : store->logs(b))
+        logged = logged || QString::fromStdString(line.message).contains("process group gloo (rank 0's policy is on the CPU)") ||
+                 QString::fromStdString(line.message).contains("process group gloo (rank 0's build has no NCCL");
+      QVERIFY2(logged, "the run's log names its process group");
     }
     for (const char* metric : {"reward/mean", "accuracy", "length/mean", "eval/accuracy", "rollout/tokens"}) {
       QVERIFY2(ma.count(metric) && mb.count(metric), metric);
@@ -207,6 +213,52 @@ class TestDistributed : public QObject {
     QVERIFY(launchErrorOf({{"WORLD_SIZE", "two"}, {"RANK", "0"}}).contains("WORLD_SIZE='two'"));
     QVERIFY(launchErrorOf({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_PORT", "70000"}}).contains("MASTER_PORT"));
     QVERIFY(launchErrorOf({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}}).contains("MASTER_ADDR"));
+    QCOMPARE(launchOf({{"WORLD_SIZE", "2"}, {"RANK", "0"}})->backend, std::string("auto"));
+    QCOMPARE(launchOf({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"TB_DIST_BACKEND", "nccl"}})->backend, std::string("nccl"));
+    QVERIFY(launchErrorOf({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"TB_DIST_BACKEND", "mpi"}})
+                .contains("TB_DIST_BACKEND='mpi': expected auto, gloo or nccl"));
+  }
+
+  // Rank 0's choice of process group from what every rank brings.
+  void backendChoice() {
+    const auto choose = [](const std::string& requested, const std::vector<RankDevice>& ranks) {
+      std::string why;
+      const CollectiveBackend b = chooseBackend(requested, ranks, why);
+      return std::string(backendName(b)) + ": " + why;
+    };
+    const RankDevice gpu0{"node1", 0, true}, gpu1{"node1", 1, true}, otherGpu0{"node2", 0, true};
+    // Every rank on a GPU of its own, on one machine or several: NCCL.
+    QCOMPARE(choose("auto", {gpu0, gpu1}), std::string("nccl: every rank has a GPU of its own"));
+    QCOMPARE(choose("auto", {gpu0, gpu1, otherGpu0}), std::string("nccl: every rank has a GPU of its own"));
+    QCOMPARE(choose("nccl", {gpu0, otherGpu0}), std::string("nccl: every rank has a GPU of its own"));
+    // Two ranks of one machine on one GPU (NCCL refuses them), a CPU policy, a build without NCCL: Gloo.
+    QCOMPARE(choose("auto", {gpu0, gpu1, gpu0}),
+             std::string("gloo: ranks 0 and 2 share cuda:0 on node1 (NCCL needs a GPU per rank)"));
+    QCOMPARE(choose("auto", {gpu0, RankDevice{"node1", -1, true}}), std::string("gloo: rank 1's policy is on the CPU"));
+    QCOMPARE(choose("auto", {RankDevice{"node1", 0, false}, gpu1}),
+             std::string("gloo: rank 0's build has no NCCL (a CUDA LibTorch and nccl.h are needed)"));
+    QCOMPARE(choose("gloo", {gpu0, gpu1}), std::string("gloo: TB_DIST_BACKEND=gloo"));
+    // Asked for NCCL where it cannot be had: refused, naming the rank.
+    try {
+      choose("nccl", {gpu0, RankDevice{"node1", -1, true}});
+      QFAIL("nccl over a CPU rank was accepted");
+    } catch (const DistributedError& e) {
+      QCOMPARE(std::string(e.what()), std::string("TB_DIST_BACKEND=nccl, but rank 1's policy is on the CPU"));
+    }
+    // What a rank brings travels through the store as text.
+    const RankDevice back = RankDevice::decode(RankDevice{"gpu-node-7.cluster", 3, true}.encode());
+    QCOMPARE(back.host, std::string("gpu-node-7.cluster"));
+    QCOMPARE(back.cudaIndex, 3);
+    QVERIFY(back.ncclBuilt);
+    QCOMPARE(RankDevice::decode(RankDevice{"h", -1, false}.encode()).cudaIndex, -1);
+    for (const char* bad : {"", "1", "x 1 host", "0 2 host"}) {
+      try {
+        RankDevice::decode(bad);
+        QFAIL(bad);
+      } catch (const DistributedError& e) {
+        QVERIFY2(QString(e.what()).contains("malformed rank description"), e.what());
+      }
+    }
   }
 
   void shardsCoverEveryRowOnce() {
@@ -425,6 +477,17 @@ class TestDistributed : public QObject {
     QVERIFY(run);
     QCOMPARE(run->status, RunStatus::Failed);
     QVERIFY2(QString::fromStdString(run->message).contains("cannot train across processes"), run->message.c_str());
+
+    // NCCL asked for where no rank can have it (the built-in policy is on the CPU; this build may
+    // lack NCCL too): every rank stops at once, the run is stored as failed with rank 0's reason.
+    QProcessEnvironment ncclEnv = QProcessEnvironment::systemEnvironment();
+    ncclEnv.insert("TB_DIST_BACKEND", "nccl");
+    const Result nccl = cli(tinyRun("grpo", 2) << "--db" << db << "--nproc" << "2", ncclEnv);
+    QVERIFY2(nccl.code == 1, qPrintable(nccl.out + nccl.err));
+    const auto refused = store->run(runIdOf(nccl.out));
+    QVERIFY(refused);
+    QCOMPARE(refused->status, RunStatus::Failed);
+    QVERIFY2(QString::fromStdString(refused->message).contains("TB_DIST_BACKEND=nccl, but rank 0"), refused->message.c_str());
 
     const Result bad = cli(tinyRun("grpo", 2) << "--db" << db << "--nproc" << "0");
     QCOMPARE(bad.code, 2);

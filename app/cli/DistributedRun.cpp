@@ -23,6 +23,7 @@
 #include "core/config/RunConfig.h"
 #include "core/engine/Distributed.h"
 #include "core/engine/Engine.h"
+#include "core/engine/RunPolicy.h"
 #include "core/store/RunStore.h"
 
 namespace tb::cli {
@@ -185,25 +186,7 @@ int launchLocalRanks(const std::string& db, const RunConfig& config, int nproc, 
 
 int runAsRank(const LaunchEnvironment& environment, const std::string& db, const RunConfig* config,
               std::int64_t runId, bool quiet) {
-  std::unique_ptr<Distributed> dist;
-  try {
-    dist = std::make_unique<Distributed>(environment);
-  } catch (const std::exception& e) {
-    if (environment.rank == 0 && runId > 0) RunStore::open(db)->setStatus(runId, RunStatus::Failed, e.what());
-    std::fprintf(stderr, "thoughtbench-cli run: %s\n", e.what());
-    return 1;
-  }
-  if (environment.rank == 0) {
-    if (runId == 0) {
-      auto store = RunStore::open(db);
-      runId = createRun(*store, *config);
-      std::printf("run %lld: %s on %s, %lld iterations, rank 0 of %d processes (workspace %s)\n",
-                  static_cast<long long>(runId), config->algorithm().c_str(), config->task().c_str(),
-                  config->getInt("run.iterations"), environment.worldSize, db.c_str());
-    }
-    return executeOnTerminal(db, runId, quiet, dist.get());
-  }
-  // Another rank: the same config, trained in a scratch workspace that only this process sees.
+  // The run's config first: it says where this rank's policy works, which decides the backend.
   std::optional<RunConfig> stored;
   if (const char* passed = std::getenv("TB_RUN_CONFIG"); !config && passed) {
     try {
@@ -220,6 +203,27 @@ int runAsRank(const LaunchEnvironment& environment, const std::string& db, const
     stored = RunConfig::fromJson(record->config, "stored config of run " + std::to_string(runId));
     config = &*stored;
   }
+  std::unique_ptr<Distributed> dist;
+  try {
+    dist = std::make_unique<Distributed>(environment, policyCudaIndex(*config, environment.localRank));
+  } catch (const std::exception& e) {
+    if (environment.rank == 0 && runId > 0) RunStore::open(db)->setStatus(runId, RunStatus::Failed, e.what());
+    std::fprintf(stderr, "thoughtbench-cli run: %s\n", e.what());
+    return 1;
+  }
+  if (environment.rank == 0) {
+    if (runId == 0) {
+      auto store = RunStore::open(db);
+      runId = createRun(*store, *config);
+      std::printf("run %lld: %s on %s, %lld iterations, rank 0 of %d processes (workspace %s)\n",
+                  static_cast<long long>(runId), config->algorithm().c_str(), config->task().c_str(),
+                  config->getInt("run.iterations"), environment.worldSize, db.c_str());
+    }
+    if (!quiet)
+      std::printf("process group: %s (%s)\n", backendName(dist->backend()), dist->backendReason().c_str());
+    return executeOnTerminal(db, runId, quiet, dist.get());
+  }
+  // Another rank: the same config, trained in a scratch workspace that only this process sees.
   std::string pattern = (std::filesystem::temp_directory_path() / "thoughtbench-rank-XXXXXX").string();
   if (!::mkdtemp(pattern.data()))
     throw std::runtime_error("cannot create a scratch folder in " + std::filesystem::temp_directory_path().string());

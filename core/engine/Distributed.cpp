@@ -1,5 +1,5 @@
-// Distributed: the launcher's environment, the Gloo process group and the collectives training
-// needs (sum, broadcast, bucketed gradient sum, agreement on stopping).
+// Distributed: the launcher's environment, the choice between the NCCL and Gloo process groups, and
+// the collectives training needs (sum, broadcast, bucketed gradient sum, agreement on stopping).
 #include "core/engine/Distributed.h"
 
 // A LibTorch without Gloo's headers (some pip wheels), or a build with THOUGHTBENCH_GLOO=OFF, has no
@@ -8,11 +8,21 @@
 #define TB_HAVE_GLOO 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "core/engine/CollectiveGroup.h"
 #else
 #define TB_HAVE_GLOO 0
 #endif
+// TB_HAVE_NCCL comes from core/CMakeLists.txt (THOUGHTBENCH_NCCL) with engine/nccl/NcclProcessGroup.cpp.
+#if !defined(TB_HAVE_NCCL) || !TB_HAVE_GLOO
+#undef TB_HAVE_NCCL
+#define TB_HAVE_NCCL 0
+#endif
+
+#include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "core/Error.h"
 
@@ -72,7 +82,64 @@ std::optional<LaunchEnvironment> LaunchEnvironment::fromVariables(const Lookup& 
   if (auto port = variable("MASTER_PORT")) env.masterPort = integerVariable("MASTER_PORT", *port, 1, 65535);
   if (auto timeout = variable("TB_DIST_TIMEOUT_S"))
     env.timeout = std::chrono::seconds(integerVariable("TB_DIST_TIMEOUT_S", *timeout, 1, 86400));
+  if (auto backend = variable("TB_DIST_BACKEND")) {
+    if (*backend != "auto" && *backend != "gloo" && *backend != "nccl")
+      failInput("environment variable TB_DIST_BACKEND='", *backend, "': expected auto, gloo or nccl");
+    env.backend = *backend;
+  }
   return env;
+}
+
+std::string RankDevice::encode() const {
+  return std::to_string(cudaIndex) + " " + (ncclBuilt ? "1" : "0") + " " + host;
+}
+
+RankDevice RankDevice::decode(const std::string& text) {
+  RankDevice out;
+  const auto first = text.find(' ');
+  const auto second = first == std::string::npos ? first : text.find(' ', first + 1);
+  try {
+    if (second == std::string::npos) throw std::invalid_argument("fields");
+    out.cudaIndex = std::stoi(text.substr(0, first));
+    const std::string built = text.substr(first + 1, second - first - 1);
+    if (built != "0" && built != "1") throw std::invalid_argument("nccl flag");
+    out.ncclBuilt = built == "1";
+    out.host = text.substr(second + 1);
+  } catch (const std::exception&) {
+    throw DistributedError("malformed rank description '" + text + "' in the rendezvous store (expected 'GPU NCCL HOST')");
+  }
+  return out;
+}
+
+const char* backendName(CollectiveBackend backend) { return backend == CollectiveBackend::Nccl ? "nccl" : "gloo"; }
+
+bool ncclBuilt() { return TB_HAVE_NCCL != 0; }
+
+CollectiveBackend chooseBackend(const std::string& requested, const std::vector<RankDevice>& ranks, std::string& why) {
+  if (requested == "gloo") {
+    why = "TB_DIST_BACKEND=gloo";
+    return CollectiveBackend::Gloo;
+  }
+  // The first reason NCCL cannot serve this run, or empty.
+  std::string obstacle;
+  std::map<std::pair<std::string, int>, std::size_t> owner;  // (machine, GPU) -> first rank on it
+  for (std::size_t r = 0; r < ranks.size() && obstacle.empty(); ++r) {
+    const RankDevice& d = ranks[r];
+    if (!d.ncclBuilt)
+      obstacle = "rank " + std::to_string(r) + "'s build has no NCCL (a CUDA LibTorch and nccl.h are needed)";
+    else if (d.cudaIndex < 0)
+      obstacle = "rank " + std::to_string(r) + "'s policy is on the CPU";
+    else if (auto [it, fresh] = owner.emplace(std::make_pair(d.host, d.cudaIndex), r); !fresh)
+      obstacle = "ranks " + std::to_string(it->second) + " and " + std::to_string(r) + " share cuda:" +
+                 std::to_string(d.cudaIndex) + " on " + d.host + " (NCCL needs a GPU per rank)";
+  }
+  if (obstacle.empty()) {
+    why = "every rank has a GPU of its own";
+    return CollectiveBackend::Nccl;
+  }
+  if (requested == "nccl") throw DistributedError("TB_DIST_BACKEND=nccl, but " + obstacle);
+  why = obstacle;
+  return CollectiveBackend::Gloo;
 }
 
 std::pair<std::int64_t, std::int64_t> shardRange(std::int64_t count, int rank, int world) {
@@ -83,11 +150,41 @@ std::pair<std::int64_t, std::int64_t> shardRange(std::int64_t count, int rank, i
 #if TB_HAVE_GLOO
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<CollectiveGroup> group;
+  torch::Device transport = torch::kCPU;  // where collectives take their tensors
 };
 
-Distributed::Distributed(const LaunchEnvironment& environment) : environment_(environment), impl_(new Impl) {
+namespace {
+
+constexpr const char* kBackendKey = "thoughtbench/backend";
+std::string rankKey(int rank) { return "thoughtbench/rank/" + std::to_string(rank); }
+
+std::vector<std::uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
+std::string text(const std::vector<std::uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+
+std::string hostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "unknown-host";
+  return name;
+}
+
+// A tensor the backend can send: itself when on `device`, else a copy there (copied back by the caller).
+torch::Tensor onTransport(const torch::Tensor& t, const torch::Device& device) {
+  return t.device() == device ? t : t.to(device);
+}
+
+}  // namespace
+
+Distributed::Distributed(const LaunchEnvironment& environment, int cudaIndex)
+    : environment_(environment), impl_(new Impl) {
+  const std::string who = "rank " + std::to_string(environment_.rank) + " of " + std::to_string(environment_.worldSize);
   const std::string where = environment_.masterAddr + ":" + std::to_string(environment_.masterPort);
+  const auto unreachable = [&](const std::exception& e) {
+    return DistributedError(who + " could not join the process group at " + where + " (MASTER_ADDR:MASTER_PORT) within " +
+                            std::to_string(environment_.timeout.count()) + " s: " + errorText(e));
+  };
+  // 1. The rendezvous store; every rank says what it brings, rank 0 chooses the backend for all.
+  std::string decision;
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<std::uint16_t>(environment_.masterPort);
@@ -96,6 +193,44 @@ Distributed::Distributed(const LaunchEnvironment& environment) : environment_(en
     options.waitWorkers = true;
     options.timeout = environment_.timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(environment_.masterAddr, options);
+    impl_->store->set(rankKey(environment_.rank), bytes(RankDevice{hostName(), cudaIndex, ncclBuilt()}.encode()));
+    if (environment_.rank == 0) {
+      std::vector<std::string> keys;
+      for (int r = 0; r < environment_.worldSize; ++r) keys.push_back(rankKey(r));
+      impl_->store->wait(keys);
+      std::vector<RankDevice> ranks;
+      for (const auto& key : keys) ranks.push_back(RankDevice::decode(text(impl_->store->get(key))));
+      try {
+        const CollectiveBackend chosen = chooseBackend(environment_.backend, ranks, backendReason_);
+        decision = std::string(backendName(chosen)) + " " + backendReason_;
+      } catch (const DistributedError& e) {
+        decision = std::string("refused ") + e.what();
+      }
+      impl_->store->set(kBackendKey, bytes(decision));
+    } else {
+      decision = text(impl_->store->get(kBackendKey));
+    }
+  } catch (const DistributedError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw unreachable(e);
+  }
+  const auto space = decision.find(' ');
+  const std::string name = decision.substr(0, space);
+  backendReason_ = space == std::string::npos ? "" : decision.substr(space + 1);
+  if (name == "refused") throw DistributedError(who + ": " + backendReason_);
+  backend_ = name == "nccl" ? CollectiveBackend::Nccl : CollectiveBackend::Gloo;
+  // 2. The process group.
+  try {
+#if TB_HAVE_NCCL
+    if (backend_ == CollectiveBackend::Nccl) {
+      impl_->group = makeNcclGroup(impl_->store, environment_.rank, environment_.worldSize, cudaIndex,
+                                   std::chrono::milliseconds(environment_.timeout));
+      impl_->transport = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cudaIndex));
+      return;
+    }
+#endif
+    if (backend_ == CollectiveBackend::Nccl) throw DistributedError(who + ": rank 0 chose NCCL, but this build has none");
     auto groupOptions = c10d::ProcessGroupGloo::Options::create(environment_.timeout);
     // Loopback launches bind to loopback; GLOO_SOCKET_IFNAME picks the interface between machines.
     if (auto interface = environmentValue("GLOO_SOCKET_IFNAME"))
@@ -106,26 +241,20 @@ Distributed::Distributed(const LaunchEnvironment& environment) : environment_(en
       groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, environment_.rank,
                                                                 environment_.worldSize, groupOptions);
+  } catch (const DistributedError&) {
+    throw;
   } catch (const std::exception& e) {
-    throw DistributedError("rank " + std::to_string(environment_.rank) + " of " +
-                           std::to_string(environment_.worldSize) + " could not join the process group at " +
-                           where + " (MASTER_ADDR:MASTER_PORT) within " +
-                           std::to_string(environment_.timeout.count()) + " s: " + errorText(e));
+    throw unreachable(e);
   }
 }
 
 Distributed::~Distributed() = default;
 
-namespace {
-// A tensor Gloo can send: itself on the CPU, a host copy of a GPU tensor (copied back by the caller).
-torch::Tensor onHost(const torch::Tensor& t) { return t.is_cpu() ? t : t.to(torch::kCPU); }
-}  // namespace
-
 void Distributed::allReduceSum(torch::Tensor& tensor, const char* what) {
   try {
-    std::vector<torch::Tensor> tensors{onHost(tensor)};
+    std::vector<torch::Tensor> tensors{onTransport(tensor, impl_->transport)};
     impl_->group->allreduce(tensors)->wait();
-    if (!tensor.is_cpu()) tensor.copy_(tensors.front());
+    if (tensor.device() != impl_->transport) tensor.copy_(tensors.front());
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while summing " +
                            what + " (" + errorText(e) + ")");
@@ -137,14 +266,14 @@ void Distributed::broadcast(const std::vector<torch::Tensor>& tensors, const cha
     std::vector<c10::intrusive_ptr<c10d::Work>> pending;
     std::vector<torch::Tensor> hosts;
     for (const auto& t : tensors) {
-      hosts.push_back(onHost(t));
+      hosts.push_back(onTransport(t, impl_->transport));
       std::vector<torch::Tensor> one{hosts.back()};
       pending.push_back(impl_->group->broadcast(one));
     }
     for (auto& work : pending) work->wait();
     torch::NoGradGuard noGrad;
     for (size_t i = 0; i < tensors.size(); ++i)
-      if (!tensors[i].is_cpu()) tensors[i].copy_(hosts[i]);
+      if (tensors[i].device() != impl_->transport) tensors[i].copy_(hosts[i]);
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(rank()) + ": another rank stopped responding while receiving " +
                            what + " from rank 0 (" + errorText(e) + ")");
@@ -176,7 +305,7 @@ void Distributed::allReduceGradients(const std::vector<torch::Tensor>& params, s
     for (const auto& bucket : buckets) {
       std::vector<torch::Tensor> pieces;
       for (const auto& g : bucket) pieces.push_back(g.reshape({-1}));
-      flats.push_back(onHost(torch::cat(pieces)));
+      flats.push_back(onTransport(torch::cat(pieces), impl_->transport));
       std::vector<torch::Tensor> one{flats.back()};
       pending.push_back(impl_->group->allreduce(one));
     }
@@ -197,7 +326,7 @@ void Distributed::allReduceGradients(const std::vector<torch::Tensor>& params, s
 #else
 struct Distributed::Impl {};
 
-Distributed::Distributed(const LaunchEnvironment& environment) : environment_(environment), impl_(new Impl) {
+Distributed::Distributed(const LaunchEnvironment& environment, int) : environment_(environment), impl_(new Impl) {
   throw DistributedError("rank " + std::to_string(environment_.rank) + " of " + std::to_string(environment_.worldSize) +
                          ": this build has no Gloo process group (THOUGHTBENCH_GLOO=OFF, or a LibTorch without "
                          "include/gloo), so it cannot train across processes");

@@ -1,6 +1,7 @@
 // RunPolicy: the policy a run trains, and the export of a trained Hugging Face policy.
 #include "core/engine/RunPolicy.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/Error.h"
@@ -53,7 +54,7 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank
   spec.folder = folder;
   spec.device = config.getString("model.device");
   if (spec.device == "cuda" && localRank >= 0 && torch::cuda::device_count() > 0)
-    spec.device = "cuda:" + std::to_string(localRank % static_cast<int>(torch::cuda::device_count()));
+    spec.device = "cuda:" + std::to_string(policyCudaIndex(config, localRank));
   spec.dtype = config.getString("model.dtype") == "auto" ? "" : config.getString("model.dtype");
   spec.loraRank = static_cast<int>(config.getInt("model.lora_rank"));
   spec.loraAlpha = config.getFloat("model.lora_alpha");
@@ -61,6 +62,19 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank
   out.policy = std::make_unique<HfPolicyModel>(spec, tokenizer->stopIds());
   out.tokenizer = std::move(tokenizer);
   return out;
+}
+
+int policyCudaIndex(const RunConfig& config, int localRank) {
+  const std::string device = config.getString("model.device");
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  if (config.getString("model.hf_path").empty() || device.rfind("cuda", 0) != 0 || count == 0) return -1;
+  if (device == "cuda") return std::max(localRank, 0) % count;
+  // cuda:N (hfPlacement refuses an N out of range by name when the policy loads).
+  try {
+    return std::stoi(device.substr(5));
+  } catch (const std::exception&) {
+    return -1;
+  }
 }
 
 int exportHfPolicy(RunStore& store, std::int64_t runId, const std::string& out, bool adapterOnly) {

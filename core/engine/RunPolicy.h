@@ -27,6 +27,10 @@ struct RunPolicy {
 // cuda:(localRank mod the visible devices), so the ranks of one machine spread over its GPUs.
 RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank = -1);
 
+// The GPU index the policy of `config` works on for that rank (as makeRunPolicy places it), or -1
+// when it is on the CPU (the built-in policy, model.device=cpu, or no GPU visible).
+int policyCudaIndex(const RunConfig& config, int localRank);
+
 // Writes the trained policy of an HF run (its latest checkpoint) as a Hugging Face folder:
 //   merged (default): the base with the adapters folded in (W + (alpha / r) B A), config.json,
 //                     model.safetensors (F32) and the checkpoint's tokenizer and generation files,

@@ -92,6 +92,9 @@ TrainingSession::TrainingSession(RunStore& store, std::int64_t runId, const RunC
     failInput("algorithm '", config.algorithm(), "' cannot train across processes (its trajectory-balance loss "
               "scores every legal step with the policy itself); run it in one process");
   log_->info("policy: {}", policy_->describe());
+  if (dist_)
+    log_->info("rank {} of {}, process group {} ({})", dist_->rank(), dist_->worldSize(), backendName(dist_->backend()),
+               dist_->backendReason());
 }
 
 std::vector<torch::Tensor> TrainingSession::trainableParameters() {

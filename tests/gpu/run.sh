@@ -22,8 +22,8 @@
 # nothing outside the build folder changes) and found through CMAKE_PREFIX_PATH.
 #
 # At most eight files are written (what the device tool brings back): summary.txt, machine.txt,
-# build.log (configure and build), tests.txt (ctest -L gpu, then the CPU kernel tests of this
-# build), hf-checks.txt / hf-checks.json (tests/gpu/hf_checks.py: logits and tokenizers against
+# build.log (configure and build), tests.txt (ctest -L gpu: the CUDA kernels and, when configure
+# found NCCL, the NCCL process group; then the CPU kernel tests of this build), hf-checks.txt / hf-checks.json (tests/gpu/hf_checks.py: logits and tokenizers against
 # transformers and tokenizers), train.txt (GRPO runs of a Qwen2.5-0.5B-shaped checkpoint on the
 # GPU, LoRA and full, LoRA in micro-batches and across 2 processes, with the GPU memory sampled), bench.txt (one JSON line per benchmark after
 # its "==" header).
@@ -128,11 +128,14 @@ grep -q "CUDA kernels: on" "$out/build.log" || { note "configure: CUDA kernels n
 targets=(test_kernels_cuda test_kernels)
 [ "$steps" = quick ] && targets=()
 [ "$steps" = kernels ] || targets+=(thoughtbench-cli)
+# The NCCL process group's test, when configure found NCCL (one rank on this GPU).
+grep -q "NCCL process group: on" "$out/build.log" && [ "$steps" = all ] && targets+=(test_nccl_cuda)
+grep -h "NCCL process group" "$out/build.log" | head -1 | sed 's/^-- /configure: /' >>"$out/summary.txt"
 step build "$out/build.log" cmake --build "$build" -j "$jobs" --target "${targets[@]}" -- -k 0
 failedUnits=$(grep -o 'FAILED: [^ ]*' "$out/build.log" | sort -u)
 [ -n "$failedUnits" ] && echo "$failedUnits" | tee -a "$out/summary.txt"
 : >"$out/tests.txt"
-if [ -x "$build/bin/test_kernels_cuda" ]; then
+if [ -x "$build/bin/test_kernels_cuda" ] || [ -x "$build/bin/test_nccl_cuda" ]; then
   step ctest-gpu "$out/tests.txt" ctest --test-dir "$build" -L gpu -V --output-on-failure
   # The CPU paths in a CUDA build behave as in the CPU-only one.
   step ctest-cpu-kernels "$out/tests.txt" ctest --test-dir "$build" -R '^test_kernels$' --output-on-failure
@@ -140,10 +143,14 @@ fi
 [ "$steps" = kernels ] && finish
 
 # 5. What needs the CLI: the HF path against Hugging Face's libraries, training a real-size
-# checkpoint on the GPU, the GPU benchmarks. If only the c10d/Gloo unit failed to compile, build
-# once more without it (one process; multi-process training is tested on the CPU).
+# checkpoint on the GPU, the GPU benchmarks. If only the NCCL unit failed to compile, build once
+# more without it (GPU ranks then use Gloo); if the c10d/Gloo unit failed too, without both (one
+# process; multi-process training is tested on the CPU).
 if [ ! -x "$build/bin/thoughtbench-cli" ]; then
-  if [ -n "$failedUnits" ] && [ "$(grep -vc 'Distributed.cpp' <<<"$failedUnits")" -eq 0 ]; then
+  if [ -n "$failedUnits" ] && [ "$(grep -vc 'NcclProcessGroup.cpp' <<<"$failedUnits")" -eq 0 ]; then
+    step reconfigure-no-nccl "$out/build.log" cmake -S "$repo" -B "$build" -DTHOUGHTBENCH_NCCL=OFF || finish
+    step build-cli-no-nccl "$out/build.log" cmake --build "$build" -j "$jobs" --target thoughtbench-cli || finish
+  elif [ -n "$failedUnits" ] && [ "$(grep -vc 'Distributed.cpp\|NcclProcessGroup.cpp' <<<"$failedUnits")" -eq 0 ]; then
     step reconfigure-no-gloo "$out/build.log" cmake -S "$repo" -B "$build" -DTHOUGHTBENCH_GLOO=OFF || finish
     step build-cli-no-gloo "$out/build.log" cmake --build "$build" -j "$jobs" --target thoughtbench-cli || finish
   else
@@ -183,8 +190,12 @@ if [ -d "$work/qwen2_5_0_5b" ]; then
   [ "$steps" = quick ] || train grpo-full-cuda --iterations 2 --set model.lora_rank=0
   # The update in micro-batches of 8 rows (the same step; compare the largest memory reading).
   train grpo-lora-cuda-micro8 --iterations 2 --set train.micro_batch=8
-  # Two Gloo ranks sharing this GPU (cuda:(LOCAL_RANK mod 1)), their collectives through host memory.
-  [ "$steps" = quick ] || train grpo-lora-cuda-nproc2 --iterations 2 --nproc 2
+  # Two ranks sharing this GPU (cuda:(LOCAL_RANK mod 1)): NCCL refuses that, so the ranks agree on
+  # Gloo, their collectives through host memory; the backend and its reason go to the summary.
+  if [ "$steps" != quick ]; then
+    train grpo-lora-cuda-nproc2 --iterations 2 --nproc 2
+    grep -h "^process group:" "$out/train.txt" | tail -1 | sed 's/^/grpo-lora-cuda-nproc2: /' >>"$out/summary.txt"
+  fi
 else
   note "train: skipped (hf_checks.py wrote no checkpoint)"
 fi
