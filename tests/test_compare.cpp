@@ -262,6 +262,47 @@ class TestCompare : public QObject {
     QVERIFY(!inputErrorOf([] { alignedGroup({Series{{2, 1}, {0, 0}}}); }).isEmpty());  // not ascending
   }
 
+  // With two runs the t-interval is ±12.7 std / sqrt 2: the axis spans the means and the runs' own
+  // values, and the band is cut there (exactly, crossing points inserted) instead of flattening the plot.
+  void bandsAreCutAtTheAxis() {
+    auto extent = [](double mean, double low, double high, double mn, double mx) {
+      const auto [lo, hi] = shownExtent(mean, low, high, mn, mx);
+      return std::vector<double>{lo, hi};
+    };
+    QCOMPARE(extent(0.4, -0.87, 1.67, 0.3, 0.5), (std::vector<double>{0.3, 0.5}));   // wide band: the runs
+    QCOMPARE(extent(0.4, 0.35, 0.45, 0.3, 0.5), (std::vector<double>{0.35, 0.45}));  // narrow band: itself
+    QCOMPARE(extent(0.4, NAN, NAN, 0.3, 0.5), (std::vector<double>{0.4, 0.4}));      // no band: the mean
+    QCOMPARE(extent(0.4, -1, 2, NAN, NAN), (std::vector<double>{-1, 2}));            // no spans: the band
+
+    using Points = std::vector<std::pair<double, double>>;
+    QCOMPARE(clampedBoundary({0, 1, 2}, {0, 2, 0}, 0, 1), (Points{{0, 0}, {0.5, 1}, {1, 1}, {1.5, 1}, {2, 0}}));
+    QCOMPARE(clampedBoundary({0, 3}, {-1, 2}, 0, 1), (Points{{0, 0}, {1, 0}, {2, 1}, {3, 1}}));  // both limits
+    QCOMPARE(clampedBoundary({0, 1}, {0.2, 0.8}, 0, 1), (Points{{0, 0.2}, {1, 0.8}}));          // inside: as is
+    QVERIFY(!inputErrorOf([] { clampedBoundary({0, 1}, {0}, 0, 1); }).isEmpty());
+
+    // The report's plot: grpo's two runs (0.1..0.7) have a band of ±1.27 at iteration 1.
+    const auto cmp = buildComparison(*store_, {a_, b_, c_}, {"reward/mean"});
+    const std::string svg = metricSvg(cmp, "reward/mean", true);
+    QXmlStreamReader xml(QByteArray::fromStdString(svg));
+    double top = INFINITY, bottom = -INFINITY;
+    int bands = 0;
+    while (!xml.atEnd())
+      if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("polygon")) {
+        ++bands;
+        for (const auto& pair : xml.attributes().value("points").toString().split(' ', Qt::SkipEmptyParts)) {
+          const double y = pair.section(',', 1, 1).toDouble();
+          top = std::min(top, y);
+          bottom = std::max(bottom, y);
+        }
+      }
+    QCOMPARE(bands, 1);  // grpo's; ppo has one run
+    // The plot area is y 28..256 (T = 28, H - B = 256): the band reaches both edges and no further.
+    QCOMPARE(top, 28.0);
+    QCOMPARE(bottom, 256.0);
+    // The axis is 0..0.8 (the runs' values), not about -0.9..1.7 (the interval).
+    QVERIFY2(svg.find(">0.8<") != std::string::npos && svg.find(">-0.") == std::string::npos, svg.c_str());
+  }
+
   void comparisonOfStoredRuns() {
     const auto cmp = buildComparison(*store_, {a_, b_, c_}, {"reward/mean", "entropy", "kl"});
     QCOMPARE(cmp.groups.size(), size_t(2));

@@ -158,6 +158,11 @@ class TestCompareView : public QObject {
     p->setBand(ComparePage::Band::Std);
     g = curve(p->chart()->plots().at(0), "group:grpo");
     QVERIFY(std::fabs(g->high[0] - (0.15 + 0.0707107)) < 1e-6);
+    // The axis spans the means and the runs' own values (0 .. 0.7), not the two-run interval
+    // (0.4 ± 1.27 at iteration 1): the band is cut at the axis.
+    p->setBand(ComparePage::Band::Ci95);
+    const auto [lo, hi] = p->chart()->yRange(0);
+    QVERIFY2(lo > -0.1 && lo <= 0.0 && hi >= 0.7 && hi < 0.8, qPrintable(QString("%1 .. %2").arg(lo).arg(hi)));
     p->setBand(ComparePage::Band::None);
     QVERIFY(curve(p->chart()->plots().at(0), "group:grpo")->low.isEmpty());
 

@@ -1,6 +1,7 @@
 // CompareChart: synchronised QCustomPlot line plots with a shared crosshair. See CompareChart.h.
 #include "widgets/CompareChart.h"
 
+#include "core/compare/SeriesStats.h"
 #include "widgets/PlotStyle.h"
 
 #include <qcustomplot.h>
@@ -229,9 +230,19 @@ void CompareChart::applyRanges() {
         if (!logY_ || c.y[k] > 0) lines.push_back(c.y[k]);
       }
       if (ignoreOutliers_) continue;
-      for (const auto* bound : {&c.raw, &c.low, &c.high})
-        for (double v : *bound)
-          if (std::isfinite(v) && (!logY_ || v > 0)) extremes.push_back(v);
+      const auto keep = [&](double v) {
+        if (std::isfinite(v) && (!logY_ || v > 0)) extremes.push_back(v);
+      };
+      for (double v : c.raw) keep(v);
+      if (c.low.size() == c.x.size() && c.high.size() == c.x.size()) {
+        const bool spans = c.spanLow.size() == c.x.size() && c.spanHigh.size() == c.x.size();
+        for (int k = 0; k < c.x.size(); ++k) {
+          const auto [lo, hi] = shownExtent(c.y[k], c.low[k], c.high[k], spans ? c.spanLow[k] : std::nan(""),
+                                            spans ? c.spanHigh[k] : std::nan(""));
+          keep(lo);
+          keep(hi);
+        }
+      }
     }
     QCustomPlot* plot = widgets_[size_t(i)];
     if (lines.empty()) {

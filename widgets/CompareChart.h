@@ -29,6 +29,8 @@ struct CompareCurve {
   QVector<double> y;           // drawn line, same size as x; NaN = gap
   QVector<double> raw;         // faint raw line (same x) or empty
   QVector<double> low, high;   // band bounds (same x) or empty
+  QVector<double> spanLow, spanHigh;  // a group's runs' own min / max (same x) or empty: the axis shows
+                                      // the band only that far (shownExtent, core/compare/SeriesStats.h)
 };
 
 struct ComparePlot {

@@ -201,7 +201,8 @@ void writePdfReport(const RunComparison& c, const std::string& path, const std::
     pages.paragraph(QStringLiteral("Per group the mean over its runs at every iteration any of them logged (each run "
                                    "linearly interpolated between its own points, never beyond them); the band is "
                                    "the 95% confidence interval of the mean where at least two runs cover the "
-                                   "iteration."),
+                                   "iteration. The y axis spans the means and the runs' own values; a band "
+                                   "reaching beyond them (few runs make wide intervals) is cut at the axis."),
                     pages.font(8), QColor(0x55, 0x55, 0x55));
     pages.skip(4);
     for (const auto& m : c.metrics) {

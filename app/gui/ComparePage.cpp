@@ -683,6 +683,8 @@ void ComparePage::rebuildCurves() {
           if (band == Band::MinMax && p.n >= 2) lo = p.min, hi = p.max;
           c.low << lo;
           c.high << hi;
+          c.spanLow << p.min;
+          c.spanHigh << p.max;
         }
         if (band == Band::None) c.low.clear(), c.high.clear();
         if (smoothing != 0 && raw.size() == smoothed.size())

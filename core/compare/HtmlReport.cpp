@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/compare/SeriesStats.h"
+
 namespace tb {
 
 namespace {
@@ -248,11 +250,9 @@ std::string metricSvg(const RunComparison& c, const std::string& metric, bool st
     for (const auto& p : it->second) {
       xlo = std::min(xlo, p.x);
       xhi = std::max(xhi, p.x);
-      double lo = p.mean, hi = p.mean;
-      if (g.runIds.size() >= 2 && std::isfinite(p.ci95)) {
-        lo -= p.ci95;
-        hi += p.ci95;
-      }
+      const bool band = g.runIds.size() >= 2 && std::isfinite(p.ci95);
+      const auto [lo, hi] =
+          shownExtent(p.mean, band ? p.mean - p.ci95 : NAN, band ? p.mean + p.ci95 : NAN, p.min, p.max);
       ylo = std::min(ylo, lo);
       yhi = std::max(yhi, hi);
     }
@@ -320,8 +320,16 @@ std::string metricSvg(const RunComparison& c, const std::string& metric, bool st
           while (j < pts.size() && std::isfinite(pts[j].ci95)) ++j;
           o << "<polygon class=\"band\" data-group=\"" << htmlEscape(g.name) << "\" fill=\"" << colour
             << "\" fill-opacity=\"0.2\" stroke=\"none\" points=\"";
-          for (size_t k = i; k < j; ++k) o << coord(sx(pts[k].x)) << "," << coord(sy(pts[k].mean + pts[k].ci95)) << " ";
-          for (size_t k = j; k-- > i;) o << coord(sx(pts[k].x)) << "," << coord(sy(pts[k].mean - pts[k].ci95)) << " ";
+          // Cut at the axis (shownExtent): the interval of two or three runs reaches far past them.
+          std::vector<double> xs, upper, lower;
+          for (size_t k = i; k < j; ++k) {
+            xs.push_back(pts[k].x);
+            upper.push_back(pts[k].mean + pts[k].ci95);
+            lower.push_back(pts[k].mean - pts[k].ci95);
+          }
+          const auto top = clampedBoundary(xs, upper, ay.lo, ay.hi), bottom = clampedBoundary(xs, lower, ay.lo, ay.hi);
+          for (const auto& [x, y] : top) o << coord(sx(x)) << "," << coord(sy(y)) << " ";
+          for (auto it = bottom.rbegin(); it != bottom.rend(); ++it) o << coord(sx(it->first)) << "," << coord(sy(it->second)) << " ";
           o << "\"/>\n";
           i = j;
         }
@@ -372,7 +380,8 @@ std::string htmlReport(const RunComparison& c, const std::string& title) {
   }
   o << "<h2>Curves</h2>\n<p>Per group the mean over its runs at every iteration any of them logged (each run linearly "
        "interpolated between its own points, never extrapolated past its first or last), with the 95% confidence "
-       "interval of the mean where at least two runs cover the iteration.</p>\n";
+       "interval of the mean where at least two runs cover the iteration. The y axis spans the means and the "
+       "runs' own values; a band reaching beyond them (few runs make wide intervals) is cut at the axis.</p>\n";
   for (const auto& m : c.metrics) o << "<figure>\n" << metricSvg(c, m, false) << "</figure>\n";
   o << "<h2>Summary</h2>\n<p>Final: last logged value (groups: mean of the runs' finals). Best: maximum, or minimum "
        "for losses, KL, times and lengths (groups: on the mean curve), at the iteration shown. Spread: standard "

@@ -97,6 +97,33 @@ double studentT975(int dof) {
   return 1.96;
 }
 
+std::pair<double, double> shownExtent(double mean, double low, double high, double runsMin, double runsMax) {
+  double lo = mean, hi = mean;
+  if (std::isfinite(low)) lo = std::min(lo, std::isfinite(runsMin) ? std::max(low, runsMin) : low);
+  if (std::isfinite(high)) hi = std::max(hi, std::isfinite(runsMax) ? std::min(high, runsMax) : high);
+  return {lo, hi};
+}
+
+std::vector<std::pair<double, double>> clampedBoundary(const std::vector<double>& xs, const std::vector<double>& ys,
+                                                       double lo, double hi) {
+  if (xs.size() != ys.size()) failInput("clampedBoundary: ", xs.size(), " x values but ", ys.size(), " y values");
+  std::vector<std::pair<double, double>> out;
+  const auto clamp = [&](double y) { return std::min(hi, std::max(lo, y)); };
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0) {
+      // Crossings of the limits inside the segment from point i-1 to i, in the order met.
+      const double x0 = xs[i - 1], y0 = ys[i - 1], x1 = xs[i], y1 = ys[i];
+      std::vector<double> ts;
+      for (double limit : {lo, hi})
+        if ((y0 - limit) * (y1 - limit) < 0) ts.push_back((limit - y0) / (y1 - y0));
+      std::sort(ts.begin(), ts.end());
+      for (double t : ts) out.emplace_back(x0 + t * (x1 - x0), clamp(y0 + t * (y1 - y0)));
+    }
+    out.emplace_back(xs[i], clamp(ys[i]));
+  }
+  return out;
+}
+
 std::vector<AlignedPoint> alignedGroup(const std::vector<Series>& runs) {
   std::vector<Series> clean;
   for (const auto& r : runs) {

@@ -24,6 +24,7 @@
 //   with t_{0.975, d} Student's t quantile from a table for d <= 30 and 1.96 beyond.
 // No bucketing: every x a run has is a point of the aligned curve, and a run never contributes at
 // an x outside its own range, so a run that stopped early does not drag the tail toward anything.
+#include <utility>
 #include <vector>
 
 namespace tb {
@@ -57,6 +58,18 @@ struct AlignedPoint {
   double max = 0;
   double ci95 = 0;    // half-width of the 95% confidence interval of the mean; NaN when n < 2
 };
+
+// The y extent a plot must show for a point of a group's curve with the band [low, high]: the mean,
+// and the band only as far as the group's runs themselves reach ([runsMin, runsMax]). With few runs
+// the t-interval is far wider than anything any run did (t_{0.975, 1} = 12.7), and an axis fitted
+// to it flattens every curve; the band is then drawn cut at the axis. A NaN bound counts as absent.
+std::pair<double, double> shownExtent(double mean, double low, double high, double runsMin, double runsMax);
+
+// A band boundary (x ascending, same sizes) held within [lo, hi]: the points beyond are moved onto
+// the limit, and where a segment crosses a limit the crossing point is inserted, so the clamped
+// boundary is exactly the visible part of the original (SVG renderers without clip paths).
+std::vector<std::pair<double, double>> clampedBoundary(const std::vector<double>& xs, const std::vector<double>& ys,
+                                                       double lo, double hi);
 
 // Per x in the union of the runs' x values, the statistics of the runs that cover it (see above).
 // Runs without a finite point are ignored. InputError when a run's x is not ascending or x and y
