@@ -19,6 +19,7 @@
 #include "core/engine/Engine.h"
 #include "core/rollout/Sampler.h"
 #include "core/store/RunStore.h"
+#include "core/text/CharTokenizer.h"
 #include "tests/TestSupport.h"
 
 using namespace tb;
@@ -36,6 +37,13 @@ GptPolicy makePolicy(std::uint64_t seed) {
   return policy;
 }
 
+// attentionOfText through the PolicyModel the training loop and the attention session use.
+AttentionSample attentionOfGpt(GptPolicy& policy, const CharTokenizer& tokenizer, const std::string& prompt,
+                               const std::string& completion, const std::vector<int>& layers = {}) {
+  GptPolicyModel model(policy);
+  return attentionOfText(model, tokenizer, prompt, completion, layers);
+}
+
 }  // namespace
 
 class TestAttention : public QObject {
@@ -47,7 +55,7 @@ class TestAttention : public QObject {
     auto policy = makePolicy(1);
     const CharTokenizer tokenizer(kAlphabet);
     const std::string prompt = "1 3 4 7", completion = "7-1=6 (left: 3 4 6)\n4*6=24 (left: 3 24)";
-    const AttentionSample a = attentionOfText(policy, tokenizer, prompt, completion);
+    const AttentionSample a = attentionOfGpt(policy, tokenizer, prompt, completion);
     const int T = a.size();
     QCOMPARE(T, 1 + 7 + static_cast<int>(completion.size()) + 1);  // <bos> prompt completion <eos>
     QCOMPARE(a.promptLength, 8);
@@ -78,7 +86,7 @@ class TestAttention : public QObject {
     QVERIFY2(worstRow < 1e-5, qPrintable(QString::number(worstRow)));
 
     // One kept layer only.
-    const AttentionSample one = attentionOfText(policy, tokenizer, prompt, completion, {1});
+    const AttentionSample one = attentionOfGpt(policy, tokenizer, prompt, completion, {1});
     QCOMPARE(one.layers, (std::vector<int>{1}));
     QCOMPARE(one.weight(0, 2, 10, 3), a.weight(1, 2, 10, 3));
     // The mean map of a head set is the mean of its heads.
@@ -91,7 +99,7 @@ class TestAttention : public QObject {
     auto policy = makePolicy(2);
     const CharTokenizer tokenizer(kAlphabet);
     const std::string prompt = "2 5 8 9", completion = "9-5=4 (left: 2 4 8)\n8-2=6 (left: 4 6)\n4*6=24 (left: 24)";
-    const AttentionSample a = attentionOfText(policy, tokenizer, prompt, completion);
+    const AttentionSample a = attentionOfGpt(policy, tokenizer, prompt, completion);
     const int n = a.completionLength();
     QCOMPARE(static_cast<int>(a.waad.size()), n);
     QCOMPARE(static_cast<int>(a.fai.size()), n);
@@ -113,7 +121,7 @@ class TestAttention : public QObject {
   void jsonRoundTripAndRefusals() {
     auto policy = makePolicy(3);
     const CharTokenizer tokenizer(kAlphabet);
-    AttentionSample a = attentionOfText(policy, tokenizer, "1 2 3 4", "4*3=12\n12*2=24");
+    AttentionSample a = attentionOfGpt(policy, tokenizer, "1 2 3 4", "4*3=12\n12*2=24");
     a.problemId = "game24/7";
     a.policy = "warm start";
     const AttentionSample b = attentionFromJson(attentionToJson(a), "round trip");
@@ -126,8 +134,8 @@ class TestAttention : public QObject {
     broken["attention"][0][0][3] = std::vector<float>{0.5f};
     QVERIFY(inputErrorOf([&] { attentionFromJson(broken, "bad.json"); }).contains("bad.json"));
     QVERIFY(inputErrorOf([&] { attentionFromJson(nlohmann::json{{"nodes", 1}}, "x.json"); }).contains("thoughtbench-attention"));
-    QVERIFY(inputErrorOf([&] { attentionOfText(policy, tokenizer, "1 2", "3", {5}); }).contains("layer 5"));
-    QVERIFY(inputErrorOf([&] { attentionOfText(policy, tokenizer, "1 2", std::string(200, '1')); }).contains("context"));
+    QVERIFY(inputErrorOf([&] { attentionOfGpt(policy, tokenizer, "1 2", "3", {5}); }).contains("layer 5"));
+    QVERIFY(inputErrorOf([&] { attentionOfGpt(policy, tokenizer, "1 2", std::string(200, '1')); }).contains("context"));
   }
 
   void storedSamplesUseThePolicyThatDrewThem() {

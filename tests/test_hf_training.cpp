@@ -12,10 +12,12 @@
 #include <filesystem>
 
 #include "core/config/RunConfig.h"
+#include "core/engine/AttentionSession.h"
 #include "core/engine/Engine.h"
 #include "core/engine/RunPolicy.h"
 #include "core/model/HfCausalLM.h"
 #include "core/model/LoraLinear.h"
+#include "core/rollout/HfPolicyTokenizer.h"
 #include "core/store/RunStore.h"
 #include "tests/EngineTestSupport.h"
 #include "tests/HfTestSupport.h"
@@ -196,6 +198,68 @@ class TestHfTraining : public QObject {
     } catch (const InputError& e) {
       QVERIFY2(std::string(e.what()).find("folded into the base") != std::string::npos, e.what());
     }
+  }
+
+  // The attention behind a sample of an HF run (the Attention tab, `thoughtbench-cli attention`):
+  // recomputed with the run's own checkpoint (warm start folded into the base, then the adapters),
+  // equal to the attention of the merged export of that checkpoint, with BPE tokens as labels.
+  void attentionOfAnHfRun() {
+    const std::string db = dir_.filePath("attention.sqlite").toStdString();
+    const Outcome out = runToEnd(db, hfConfig(model_, "grpo", 2));
+    QVERIFY2(out.status == RunStatus::Finished, out.message.c_str());
+    auto store = RunStore::open(db);
+
+    // A sample of iteration 1 was drawn by the checkpoint after iteration 0; iteration 0's by the warm start.
+    const auto second = store->samples(out.id, 1, 1);
+    QCOMPARE(second.size(), size_t(1));
+    const AttentionSample a = attentionOfSample(*store, second.front().id);
+    QVERIFY2(a.policy.rfind("checkpoint of iteration 0", 0) == 0, a.policy.c_str());
+    QVERIFY2(a.policy.find("tiny-qwen2") != std::string::npos, a.policy.c_str());
+    QCOMPARE(a.layerCount, 2);
+    QCOMPARE(a.headCount, 4);
+    const int T = a.size();
+    for (int h = 0; h < a.headCount * int(a.layers.size()); ++h)
+      for (int t = 0; t < T; ++t) {
+        double row = 0;
+        for (int k = 0; k < T; ++k) row += a.weights[size_t(h) * T * T + size_t(t) * T + k];
+        QVERIFY2(std::abs(row - 1.0) < 1e-4, qPrintable(QString("row %1 of map %2 sums to %3").arg(t).arg(h).arg(row)));
+        QCOMPARE(a.weights[size_t(h) * T * T + size_t(t) * T + (T - 1)] == 0.0f, t < T - 1);  // causal
+      }
+    const auto first = store->samples(out.id, 0, 1);
+    QVERIFY(attentionOfSample(*store, first.front().id).policy.rfind("warm start", 0) == 0);
+
+    // A chosen text under the policy after iteration 1 (the latest checkpoint), against the merged export.
+    const std::string prompt = "Use 4 4 6 8 to make 24.", completion = "4*6=24\n(left: 4 8 24)";
+    const AttentionSample b = attentionOfRunText(*store, out.id, 2, prompt, completion);
+    QVERIFY2(b.policy.rfind("checkpoint of iteration 1", 0) == 0, b.policy.c_str());
+    const std::string merged = dir_.filePath("attention-merged").toStdString();
+    QCOMPARE(exportHfPolicy(*store, out.id, merged, false), 1);
+    const RunConfig config = RunConfig::fromJson(store->run(out.id)->config, "run");
+    HfPolicyTokenizer tokenizer(model_, config.getString("model.hf_chat"), 700);
+    std::vector<int> ids = tokenizer.encodePrompt(prompt);
+    QCOMPARE(b.promptLength, int(ids.size()));
+    const auto tail = tokenizer.encodeCompletion(completion);
+    ids.insert(ids.end(), tail.begin(), tail.end());
+    QCOMPARE(b.size(), int(ids.size()));
+    HfCausalLM trained = loadHfCausalLM(merged), base = loadHfCausalLM(model_);
+    torch::NoGradGuard noGrad;
+    const auto tokens = torch::tensor(ids, torch::kLong).view({1, b.size()});
+    const auto valid = torch::ones_like(tokens, torch::kBool);
+    const auto expected = torch::stack(trained->attentionMaps(tokens, valid)).reshape({-1});
+    const auto untrained = torch::stack(base->attentionMaps(tokens, valid)).reshape({-1});
+    const auto got = torch::tensor(b.weights);
+    QCOMPARE(got.numel(), expected.numel());
+    const double diff = (got - expected).abs().max().item<double>(), moved = (expected - untrained).abs().max().item<double>();
+    qInfo("attention of the run's checkpoint vs its merged export: %.3g (the base differs by %.3g)", diff, moved);
+    QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
+    QVERIFY2(moved > 1e-5, qPrintable(QString::number(moved)));
+
+    // The labels are the BPE pieces: the completion's join back to its text (newline and spaces
+    // shown as symbols), then the end-of-turn token by name.
+    std::string joined;
+    for (int t = b.promptLength; t < b.size() - 1; ++t) joined += b.tokens[size_t(t)];
+    QCOMPARE(QString::fromStdString(joined), QString::fromStdString(completion).replace('\n', QChar(0x23ce)).replace(' ', QChar(0x2423)));
+    QCOMPARE(b.tokens.back(), tokenizer.tokenizer().idToToken(tokenizer.eosId()));
   }
 
   // Refusals name what is wrong and store the run as failed.

@@ -28,6 +28,7 @@
 #include "app/gui/FormFields.h"
 #include "app/gui/RunsTableModel.h"
 #include "app/gui/TaskBrowserController.h"
+#include "app/gui/WaitCursor.h"
 #include "app/gui/ComparePage.h"
 #include "app/gui/ExperimentRunner.h"
 #include "app/gui/TreesPage.h"
@@ -250,6 +251,7 @@ void MainWindow::buildLayout() {
   connect(treesPage_, &TreesPage::attentionRequested, this,
           [this](qint64 run, int iteration, const QString& problem, const QString& prompt, const QString& text) {
             guarded(this, statusText_, [&] {
+              WaitCursor wait;  // an HF checkpoint loads and runs on the CPU: seconds
               AttentionSample a = attentionOfRunText(*store_, run, iteration, prompt.toStdString(), text.toStdString());
               a.problemId = problem.toStdString();
               attentionPanel_->setSample(std::move(a));
@@ -401,6 +403,7 @@ bool MainWindow::showAttention(const SampleRow& row) {
           id = s.id;
     }
     if (id <= 0) throw InputError("this sample is not in the workspace (yet); try again after the iteration");
+    WaitCursor wait;
     if (!attentionPanel_->setSample(attentionOfSample(*store_, id)))
       throw InputError(attentionPanel_->errorString().toStdString());
     showAttentionTab();

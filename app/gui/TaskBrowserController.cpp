@@ -1,6 +1,7 @@
 // TaskBrowserController: registry -> TaskBrowser entries, problems -> samples with demonstrations,
 // verdicts and states, and the Blocks World state parser. See TaskBrowserController.h.
 #include "app/gui/TaskBrowserController.h"
+#include "app/gui/WaitCursor.h"
 
 #include <QGuiApplication>
 #include <QHash>
@@ -32,25 +33,6 @@ QString blockName(QString text) {
   text.remove(suffix);
   return text.trimmed();
 }
-
-// Shows the wait cursor while a task loads (no-op without a GUI application).
-class WaitCursor {
- public:
-  WaitCursor() {
-    if (qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
-      QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-      active_ = true;
-    }
-  }
-  ~WaitCursor() {
-    if (active_) QGuiApplication::restoreOverrideCursor();
-  }
-  WaitCursor(const WaitCursor&) = delete;
-  WaitCursor& operator=(const WaitCursor&) = delete;
-
- private:
-  bool active_ = false;
-};
 
 // Up to n items of v, evenly spaced from the first, in order.
 std::vector<const Problem*> spread(const std::vector<const Problem*>& v, size_t n) {

@@ -4,10 +4,9 @@
 #include <optional>
 
 #include "core/Error.h"
-#include "core/algorithms/AlgorithmInfo.h"
 #include "core/config/RunConfig.h"
 #include "core/engine/Checkpoint.h"
-#include "core/engine/TrainingSession.h"
+#include "core/engine/RunPolicy.h"
 #include "core/model/AttentionAnalysis.h"
 #include "core/store/RunStore.h"
 #include "core/tasks/Task.h"
@@ -19,34 +18,39 @@ AttentionSample attentionOfRunText(RunStore& store, std::int64_t runId, int iter
   const auto record = store.run(runId);
   if (!record) failInput("no run ", runId, " in workspace '", store.path(), "'");
   const RunConfig config = RunConfig::fromJson(record->config, "run " + std::to_string(record->id));
-  if (!config.getString("model.hf_path").empty())
-    failInput("run ", record->id, " trained the Hugging Face checkpoint '", config.getString("model.hf_path"),
-              "' (model.hf_path); the attention view recomputes built-in policies only");
   const auto task = TaskRegistry::instance().at(config.task(), "task").create(config);
-  const CharTokenizer tokenizer(task->alphabet() +
-                                algorithmAlphabet(AlgorithmRegistry::instance().at(config.algorithm(), "algorithm")));
-  GptPolicy policy(modelConfig(config, tokenizer.vocabSize()));
+  // The run's own policy and tokenizer: the built-in GPT, or its Hugging Face checkpoint (loaded
+  // from model.hf_path on model.device, adapters attached as in training).
+  RunPolicy run = makeRunPolicy(config, *task);
 
   // What iteration i shows was drawn by the policy as it was after iteration i - 1.
   std::optional<CheckpointRecord> used;
   for (const auto& c : store.checkpoints(record->id))
     if (c.iteration < iteration && std::filesystem::exists(c.path)) used = c;
+  const std::string reference = store.runDirectory(record->id) + "/reference.pt";
+  // The warm start: the policy itself without a checkpoint, and for an HF policy also under one (a
+  // LoRA checkpoint holds adapters over the base with the warm start folded in).
+  std::unique_ptr<PolicyModel> warm;
+  if (!used || !run.policy->gpt()) {
+    if (!std::filesystem::exists(reference))
+      failInput("run ", record->id, " has no ", used ? "warm start (reference.pt) under its checkpoints" : "checkpoint",
+                " before iteration ", iteration, used ? "" : " and no warm start", " to recompute the attention with");
+    warm = run.policy->restoreReference(reference);
+  }
+  PolicyModel* policy = warm.get();
   std::string described;
   if (used) {
-    loadCheckpointModels(used->path, policy, {});
+    loadCheckpointPolicy(used->path, *run.policy);
+    policy = run.policy.get();
     described = "checkpoint of iteration " + std::to_string(used->iteration);
     if (used->iteration != iteration - 1)
       described += " (the nearest before iteration " + std::to_string(iteration) + ")";
   } else {
-    const std::string reference = store.runDirectory(record->id) + "/reference.pt";
-    if (!std::filesystem::exists(reference))
-      failInput("run ", record->id, " has no checkpoint before iteration ", iteration,
-                " and no warm start to recompute the attention with");
-    loadModel(reference, policy);
     described = iteration == 0 ? "warm start (the policy that drew iteration 0)"
                                : "warm start (no checkpoint before iteration " + std::to_string(iteration) + ")";
   }
-  AttentionSample out = attentionOfText(policy, tokenizer, prompt, completion, layers);
+  if (!run.policy->gpt()) described += ", " + config.getString("model.hf_path");
+  AttentionSample out = attentionOfText(*policy, *run.tokenizer, prompt, completion, layers);
   out.runId = record->id;
   out.iteration = iteration;
   out.policy = described;

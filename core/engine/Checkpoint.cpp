@@ -80,6 +80,15 @@ std::vector<std::string> loadCheckpointModels(const std::string& path, GptPolicy
   return loaded;
 }
 
+void loadCheckpointPolicy(const std::string& path, PolicyModel& policy) {
+  readingFile(path, [&] {
+    torch::serialize::InputArchive archive, model;
+    archive.load_from(path);
+    archive.read("model", model);
+    policy.load(model, path);
+  });
+}
+
 int loadCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::Optimizer& optimizer,
                    const TrainingState& state) {
   int iteration = -1;

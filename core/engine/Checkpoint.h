@@ -37,6 +37,10 @@ int loadCheckpoint(const std::string& path, PolicyModel& policy, torch::optim::O
 std::vector<std::string> loadCheckpointModels(const std::string& path, GptPolicy& policy,
                                               const std::vector<std::pair<std::string, torch::nn::Module*>>& modules);
 
+// Only the policy's trainable state of a checkpoint (PolicyModel::load: the built-in policy, an HF
+// policy's adapters or weights), nothing else; InputError naming the file as above.
+void loadCheckpointPolicy(const std::string& path, PolicyModel& policy);
+
 void saveModel(const std::string& path, GptPolicy& policy);
 void loadModel(const std::string& path, GptPolicy& policy);
 

@@ -4,16 +4,6 @@
 
 namespace tb {
 
-std::string tokenLabel(const CharTokenizer& tokenizer, int id) {
-  if (id == CharTokenizer::kBos) return "<bos>";
-  if (id == CharTokenizer::kEos) return "<eos>";
-  if (id == CharTokenizer::kPad) return "<pad>";
-  const std::string text = tokenizer.decode(std::vector<int>{id});
-  if (text == "\n") return "\u23ce";
-  if (text == " ") return "\u2423";
-  return text;
-}
-
 namespace {
 
 std::vector<int> positionsAbove(const torch::Tensor& scale) {
@@ -31,7 +21,7 @@ std::vector<double> toVector(const torch::Tensor& t) {
 
 }  // namespace
 
-AttentionSample attentionOfText(GptPolicy& policy, const CharTokenizer& tokenizer, const std::string& prompt,
+AttentionSample attentionOfText(PolicyModel& policy, const PolicyTokenizer& tokenizer, const std::string& prompt,
                                 const std::string& completion, const std::vector<int>& layers,
                                 const AttentionCreditParams& params) {
   std::vector<int> ids = tokenizer.encodePrompt(prompt);
@@ -39,28 +29,24 @@ AttentionSample attentionOfText(GptPolicy& policy, const CharTokenizer& tokenize
   const auto tail = tokenizer.encodeCompletion(completion);
   ids.insert(ids.end(), tail.begin(), tail.end());
   const int T = static_cast<int>(ids.size());
-  const int context = policy->config().context;
+  const int context = policy.context();
   if (T > context)
     failInput("prompt and completion are ", T, " tokens, more than the model's context of ", context);
-  const int layerCount = policy->config().layers;
+  const int layerCount = policy.layerCount();
   std::vector<int> kept = layers;
   if (kept.empty())
     for (int l = 0; l < layerCount; ++l) kept.push_back(l);
   for (int l : kept)
     if (l < 0 || l >= layerCount) failInput("layer ", l, " (the model has layers 0..", layerCount - 1, ")");
 
-  torch::NoGradGuard noGrad;
-  policy->eval();
-  auto tokens = torch::tensor(ids, torch::kLong).view({1, T});
-  auto valid = torch::ones({1, T}, torch::kBool);
-  const auto maps = policy->attentionMaps(tokens, valid);  // L x [1,H,T,T]
+  const auto maps = policy.attentionMaps(ids);  // L x [1,H,T,T], float32 on the CPU
 
   AttentionSample out;
   out.promptLength = promptLength;
   out.layerCount = layerCount;
-  out.headCount = policy->config().heads;
+  out.headCount = static_cast<int>(maps.front().size(1));
   out.layers = kept;
-  for (int id : ids) out.tokens.push_back(tokenLabel(tokenizer, id));
+  for (int id : ids) out.tokens.push_back(tokenizer.tokenLabel(id));
   for (int l : kept) {
     auto m = maps[l].squeeze(0).to(torch::kFloat).contiguous();
     out.weights.insert(out.weights.end(), m.data_ptr<float>(), m.data_ptr<float>() + m.numel());

@@ -88,6 +88,20 @@ TokenScores HfPolicyModel::score(const RolloutBatch& batch, double temperature) 
   return scoresOnCpu(scoreHfCompletions(model_, batch, temperature));
 }
 
+std::vector<torch::Tensor> HfPolicyModel::attentionMaps(const std::vector<int>& ids) {
+  AdaptersOff off(*model_, baseOnly_);
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model_->is_training();
+  model_->eval();
+  const auto T = static_cast<int64_t>(ids.size());
+  const auto device = model_->device();
+  auto maps = model_->attentionMaps(torch::tensor(ids, torch::kLong).view({1, T}).to(device),
+                                    torch::ones({1, T}, torch::TensorOptions().dtype(torch::kBool).device(device)));
+  if (wasTraining) model_->train();
+  for (auto& m : maps) m = m.to(torch::kCPU, torch::kFloat);
+  return maps;
+}
+
 std::vector<std::pair<std::string, torch::Tensor>> HfPolicyModel::namedTrainable() {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   if (baseOnly_) return out;

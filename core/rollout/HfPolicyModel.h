@@ -52,6 +52,8 @@ class HfPolicyModel : public PolicyModel {
   std::unique_ptr<PolicyModel> adoptReference(const std::string& path) override;
   std::unique_ptr<PolicyModel> restoreReference(const std::string& path) override;
   void copyInto(PolicyModel& target) override;
+  std::vector<torch::Tensor> attentionMaps(const std::vector<int>& ids) override;
+  int layerCount() const override { return model_->config().layers; }
 
   HfCausalLM& model() { return model_; }
   bool usesLora() const { return lora_.rank > 0; }

@@ -65,4 +65,16 @@ std::string HfPolicyTokenizer::decode(const std::vector<int>& ids) const {
   return tokenizer_.decode(std::vector<int>(ids.begin(), end), /*skipSpecial=*/true);
 }
 
+std::string HfPolicyTokenizer::tokenLabel(int id) const {
+  if (id < 0 || id >= tokenizer_.vocabSize() || tokenizer_.idToToken(id).empty()) return "<id " + std::to_string(id) + ">";
+  const std::string text = tokenizer_.decode({id}, /*skipSpecial=*/false);
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') out += "\u23ce";
+    else if (c == ' ') out += "\u2423";
+    else out += c;
+  }
+  return out;
+}
+
 }  // namespace tb

@@ -27,6 +27,9 @@ class HfPolicyTokenizer : public PolicyTokenizer {
   std::vector<int> encodeCompletion(const std::string& text) const override;
   std::vector<int> encodeText(const std::string& text) const override;
   std::string decode(const std::vector<int>& ids) const override;
+  // The token's text (bytes cut mid-character show as U+FFFD), "\u23ce" for each newline, "\u2423"
+  // for each space, special and added tokens by their content; "<id N>" for a hole in the vocabulary.
+  std::string tokenLabel(int id) const override;
   int padId() const override { return stopIds_.front(); }  // padding is masked; any id will do
   int eosId() const override { return stopIds_.front(); }
   int vocabSize() const override { return modelVocab_; }

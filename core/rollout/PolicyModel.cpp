@@ -86,6 +86,16 @@ std::unique_ptr<PolicyModel> GptPolicyModel::restoreReference(const std::string&
   return reference;
 }
 
+std::vector<torch::Tensor> GptPolicyModel::attentionMaps(const std::vector<int>& ids) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = policy_->is_training();
+  policy_->eval();
+  const auto T = static_cast<int64_t>(ids.size());
+  auto maps = policy_->attentionMaps(torch::tensor(ids, torch::kLong).view({1, T}), torch::ones({1, T}, torch::kBool));
+  if (wasTraining) policy_->train();
+  return maps;
+}
+
 void GptPolicyModel::copyInto(PolicyModel& target) {
   GptPolicy* other = target.gpt();
   TB_CHECK(other != nullptr, "the built-in policy can only be copied into another built-in policy");

@@ -51,6 +51,11 @@ class PolicyModel {
   // opponent is the policy before each iteration. InputError where the model cannot.
   virtual void copyInto(PolicyModel& target) = 0;
 
+  // The attention weights of every layer over one sequence `ids` (no padding): L x [1, heads, T, T],
+  // float32 on the CPU, from an uncached forward without gradient in eval mode (the attention view).
+  virtual std::vector<torch::Tensor> attentionMaps(const std::vector<int>& ids) = 0;
+  virtual int layerCount() const = 0;
+
   // The built-in policy, or null.
   virtual GptPolicy* gpt() { return nullptr; }
 };
@@ -71,6 +76,8 @@ class GptPolicyModel : public PolicyModel {
   std::unique_ptr<PolicyModel> adoptReference(const std::string& path) override;
   std::unique_ptr<PolicyModel> restoreReference(const std::string& path) override;
   void copyInto(PolicyModel& target) override;
+  std::vector<torch::Tensor> attentionMaps(const std::vector<int>& ids) override;
+  int layerCount() const override { return policy_->config().layers; }
   GptPolicy* gpt() override { return &policy_; }
 
  private:

@@ -58,4 +58,14 @@ std::string CharTokenizer::decode(const std::vector<int>& ids) const {
   return decode(wide.data(), static_cast<int>(wide.size()));
 }
 
+std::string CharTokenizer::tokenLabel(int id) const {
+  if (id == kBos) return "<bos>";
+  if (id == kEos) return "<eos>";
+  if (id == kPad) return "<pad>";
+  const std::string text = decode(std::vector<int>{id});
+  if (text == "\n") return "\u23ce";
+  if (text == " ") return "\u2423";
+  return text;
+}
+
 }  // namespace tb

@@ -32,6 +32,7 @@ class CharTokenizer : public PolicyTokenizer {
   // Text of ids up to the first <eos>; <pad>/<bos> are skipped.
   std::string decode(const std::vector<int>& ids) const override;
   std::string decode(const int64_t* ids, int count) const;
+  std::string tokenLabel(int id) const override;
   int padId() const override { return kPad; }
   int eosId() const override { return kEos; }
 

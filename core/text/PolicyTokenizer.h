@@ -18,6 +18,9 @@ class PolicyTokenizer {
   virtual std::vector<int> encodeText(const std::string& text) const = 0;
   // Text of generated ids up to the end-of-completion id, special ids dropped.
   virtual std::string decode(const std::vector<int>& ids) const = 0;
+  // One token as the attention view shows it: its text with "\u23ce" for a newline and "\u2423" for
+  // a space, special tokens by name (<bos>, <|im_start|>).
+  virtual std::string tokenLabel(int id) const = 0;
   virtual int padId() const = 0;
   // The id that ends a completion (the sampler's eos).
   virtual int eosId() const = 0;
