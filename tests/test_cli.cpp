@@ -17,6 +17,7 @@
 
 #include "core/hf/HfModelConfig.h"
 #include "core/hf/Safetensors.h"
+#include "tests/HfFolderSupport.h"
 #ifdef TB_CLI_IMAGES
 #include <QImage>
 #endif
@@ -59,27 +60,9 @@ class TestCli : public QObject {
     return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
   }
 
-  // A tiny tied Qwen2 checkpoint (hidden 8, one layer, 2 heads / 1 key-value head) with
-  // deterministic weights 0.5 sin(0.7 k), written to a new folder under the test directory.
+  // A tiny tied Qwen2 checkpoint (tests/HfFolderSupport.h) in a new folder under the test directory.
   QString writeTinyQwen2(const QString& name, int vocab) {
-    namespace fs = std::filesystem;
-    const std::string folder = dir_.filePath(name).toStdString();
-    fs::create_directories(folder);
-    const nlohmann::json config = {{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 8},
-                                   {"intermediate_size", 16}, {"num_hidden_layers", 1}, {"num_attention_heads", 2},
-                                   {"num_key_value_heads", 1}, {"vocab_size", vocab}, {"tie_word_embeddings", true}};
-    std::ofstream(folder + "/config.json") << config.dump();
-    std::vector<tb::SafetensorToWrite> tensors;
-    int seed = 1;
-    for (const auto& [tensor, shape] : tb::expectedHfTensors(tb::parseHfModelConfig(config, "test"))) {
-      int64_t n = 1;
-      for (int64_t d : shape) n *= d;
-      std::vector<float> values(static_cast<size_t>(n));
-      for (auto& v : values) v = 0.5f * static_cast<float>(std::sin(0.7 * seed++));
-      tensors.push_back({tensor, shape, values, "F32"});
-    }
-    tb::writeSafetensors(folder + "/model.safetensors", tensors);
-    return QString::fromStdString(folder);
+    return QString::fromStdString(tb::writeTinyQwen2Folder(dir_.filePath(name).toStdString(), vocab));
   }
 
  private slots:

@@ -3,6 +3,7 @@
 // cancels it, and resume continues it from its checkpoint.
 #include <QtTest>
 #include <QDockWidget>
+#include <QFile>
 #include <QLineEdit>
 #include <QSettings>
 
@@ -11,6 +12,8 @@
 
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunsTableModel.h"
+#include "core/hf/Safetensors.h"
+#include "tests/HfFolderSupport.h"
 #include "widgets/ConfigForm.h"
 #include "widgets/CurvePlot.h"
 #include "widgets/SamplesView.h"
@@ -105,9 +108,28 @@ class TestGui : public QObject {
     QVERIFY(form->fieldApplies("model.lora_rank"));
     QVERIFY(form->fieldApplies("model.device"));
     QVERIFY(!form->editor("model.layers")->isEnabled());
+    // The folder is checked as it is typed: what is wrong is named on the field and Start waits.
+    QVERIFY2(w.formStatus().contains("config.json"), qPrintable(w.formStatus()));
+    QVERIFY(!w.startAction()->isEnabled());
+    QVERIFY(form->fieldError("model.hf_path").contains("config.json"));
+    const std::string folder = tb::writeTinyQwen2Folder(dir_.filePath("tiny-qwen2").toStdString(), 12);
+    path->setText(QString::fromStdString(folder));
+    QVERIFY2(w.formStatus().contains("no tokenizer.json"), qPrintable(w.formStatus()));
+    QFile::copy(QStringLiteral(THOUGHTBENCH_SOURCE_DIR "/tests/data/hf_tokenizer/qwen2_like/tokenizer.json"),
+                QString::fromStdString(folder + "/tokenizer.json"));
+    path->setText(QString::fromStdString(folder) + "/");  // another path string: checked again
+    QVERIFY2(w.formStatus().startsWith("Checkpoint: Qwen2ForCausalLM, 1 layer, 712 parameters, 14 F32 tensors in 1 shard."),
+             qPrintable(w.formStatus()));
+    QVERIFY(form->fieldError("model.hf_path").isEmpty());
+    QVERIFY(w.startAction()->isEnabled());
+    // A tensor of the wrong shape is named.
+    tb::writeSafetensors(folder + "/model.safetensors", {{"model.embed_tokens.weight", {3, 8}, std::vector<float>(24), "F32"}});
+    path->setText(QString::fromStdString(folder));
+    QVERIFY2(w.formStatus().contains("model.embed_tokens.weight"), qPrintable(w.formStatus()));
     path->clear();
     QVERIFY(form->fieldApplies("model.layers"));
     QVERIFY(!form->fieldApplies("model.lora_targets"));
+    QVERIFY(w.startAction()->isEnabled());
   }
 
   // At first start (no saved layout) the runs list, the plots and the configuration all get room

@@ -278,6 +278,7 @@ void TestWidgets::formEditorPerField() {
   QCOMPARE(ConfigForm::labelFor("rollout.max_new_tokens"), QString("Max new tokens"));
   QCOMPARE(ConfigForm::labelFor("algo.kl_coef"), QString("KL coef"));
   QCOMPARE(ConfigForm::labelFor("model.hf_path"), QString("HF path"));
+  QCOMPARE(ConfigForm::labelFor("model.lora_rank"), QString("LoRA rank"));
   QCOMPARE(ConfigForm::labelFor("model.dModel"), QString("D model"));
 }
 

@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QHash>
 #include <QRegularExpression>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -216,11 +217,13 @@ QString ConfigForm::labelFor(const QString& key) {
       QStringLiteral("kl"),  QStringLiteral("lr"),  QStringLiteral("ema"), QStringLiteral("gpu"),
       QStringLiteral("cpu"), QStringLiteral("id"),  QStringLiteral("ppo"), QStringLiteral("grpo"),
       QStringLiteral("rl"),  QStringLiteral("kv"),  QStringLiteral("mlp"), QStringLiteral("eos"),
-      QStringLiteral("bos"), QStringLiteral("rng"), QStringLiteral("cuda"), QStringLiteral("lora"), QStringLiteral("hf")};
+      QStringLiteral("bos"), QStringLiteral("rng"), QStringLiteral("cuda"), QStringLiteral("hf")};
+  // Names with their own capitalisation.
+  static const QHash<QString, QString> spelled{{QStringLiteral("lora"), QStringLiteral("LoRA")}};
   QStringList words = rest.split(QLatin1Char(' '), Qt::SkipEmptyParts);
   for (QString& w : words) {
     const QString lower = w.toLower();
-    w = acronyms.contains(lower) ? lower.toUpper() : lower;
+    w = spelled.contains(lower) ? spelled.value(lower) : acronyms.contains(lower) ? lower.toUpper() : lower;
   }
   if (words.isEmpty()) return key;
   QString& first = words.first();

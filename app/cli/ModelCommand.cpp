@@ -22,6 +22,7 @@
 #include "app/cli/Commands.h"
 #include "core/Error.h"
 #include "core/hf/ChatTemplate.h"
+#include "core/hf/HfCheckpointInspection.h"
 #include "core/hf/HfModelConfig.h"
 #include "core/hf/HfTokenizer.h"
 #include "core/hf/Safetensors.h"
@@ -287,12 +288,11 @@ int modelCommand(const CliArguments& args) {
   if (what == "generate") return generateCommand(args, *dir);
   args.allowOnly({"model", "json"});
   const auto& folder = dir;
-  const HfModelConfig config = readHfModelConfig((std::filesystem::path(*folder) / "config.json").string());
-  const SafetensorsCheckpoint checkpoint(*folder);
-  const std::vector<std::string> unused = checkHfCheckpoint(config, checkpoint, *folder);
-  std::map<std::string, int> dtypes;
-  for (const auto& name : checkpoint.names()) ++dtypes[checkpoint.info(name).dtype];
-  const bool tokenizer = std::filesystem::exists(std::filesystem::path(*folder) / "tokenizer.json");
+  const HfCheckpointSummary summary = inspectHfCheckpoint(*folder);
+  const HfModelConfig& config = summary.config;
+  const auto& unused = summary.unused;
+  const auto& dtypes = summary.dtypes;
+  const bool tokenizer = summary.tokenizerJson;
 
   if (args.flag("json")) {
     nlohmann::json out = {{"architecture", config.architecture},
@@ -310,9 +310,9 @@ int modelCommand(const CliArguments& args) {
                           {"tie_word_embeddings", config.tieWordEmbeddings},
                           {"attention_bias", config.attentionBias},
                           {"torch_dtype", config.torchDtype},
-                          {"parameters", hfParameterCount(config)},
-                          {"tensors", checkpoint.names().size()},
-                          {"shards", checkpoint.shardCount()},
+                          {"parameters", summary.parameters},
+                          {"tensors", summary.tensors},
+                          {"shards", summary.shards},
                           {"dtypes", dtypes},
                           {"unused_tensors", unused},
                           {"tokenizer_json", tokenizer}};
@@ -323,13 +323,13 @@ int modelCommand(const CliArguments& args) {
               folder->c_str(), config.architecture.c_str(), config.layers, config.hiddenSize, config.intermediateSize,
               config.heads, config.kvHeads, config.headDim(), config.vocabSize);
   std::printf("parameters: %lld (%s embeddings), rope theta %g%s, RMSNorm eps %g\n",
-              static_cast<long long>(hfParameterCount(config)), config.tieWordEmbeddings ? "tied" : "untied",
+              static_cast<long long>(summary.parameters), config.tieWordEmbeddings ? "tied" : "untied",
               config.ropeTheta, config.ropeScaling.is_null() ? "" : (", scaling " + config.ropeScaling.dump()).c_str(),
               config.rmsNormEps);
   std::string types;
   for (const auto& [dtype, n] : dtypes) types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + dtype;
   std::printf("tensors: %zu in %zu shard%s (%s); every tensor the architecture needs is present with its shape\n",
-              checkpoint.names().size(), checkpoint.shardCount(), checkpoint.shardCount() == 1 ? "" : "s", types.c_str());
+              summary.tensors, summary.shards, summary.shards == 1 ? "" : "s", types.c_str());
   if (!unused.empty()) {
     std::printf("not used by the model (%zu):", unused.size());
     for (size_t i = 0; i < unused.size() && i < 8; ++i) std::printf(" %s", unused[i].c_str());

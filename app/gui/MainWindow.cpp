@@ -6,7 +6,9 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDir>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QFrame>
 #include <QGridLayout>
 #include <QHeaderView>
@@ -29,6 +31,7 @@
 #include "app/gui/RunsTableModel.h"
 #include "app/gui/TaskBrowserController.h"
 #include "app/gui/WaitCursor.h"
+#include "core/hf/HfCheckpointInspection.h"
 #include "app/gui/ComparePage.h"
 #include "app/gui/ExperimentRunner.h"
 #include "app/gui/TreesPage.h"
@@ -499,10 +502,16 @@ void MainWindow::validateForm() {
     RunConfig::fromJson(configJsonFromForm(taskCombo_->currentData().toString(),
                                            algorithmCombo_->currentData().toString(), form_->values()),
                         "form");
+    QString checkpoint, checkpointError;
+    if (hf) checkpoint = checkCheckpointFolder(form_->value(QStringLiteral("model.hf_path")).toString().trimmed(),
+                                               &checkpointError);
+    if (!checkpointError.isEmpty()) throw InputError(checkpointError.toStdString());
     formValid_ = true;
     const int changed = form_->changedKeys().size();
-    formStatus_->setText(changed ? tr("%1 setting(s) differ from the preset's defaults.").arg(changed)
-                                 : tr("Preset defaults."));
+    QString status = changed ? tr("%1 setting(s) differ from the preset's defaults.").arg(changed)
+                             : tr("Preset defaults.");
+    if (!checkpoint.isEmpty()) status = tr("Checkpoint: %1.").arg(checkpoint) + QLatin1Char('\n') + status;
+    formStatus_->setText(status);
     formStatus_->setStyleSheet("color: #555;");
   } catch (const std::exception& e) {
     formValid_ = false;
@@ -514,6 +523,28 @@ void MainWindow::validateForm() {
     formStatus_->setStyleSheet("color: #c0392b;");
   }
   updateActions();
+}
+
+QString MainWindow::formStatus() const { return formStatus_->text(); }
+
+QString MainWindow::checkCheckpointFolder(const QString& path, QString* error) {
+  const QDateTime stamp = QFileInfo(QDir(path).filePath(QStringLiteral("config.json"))).lastModified();
+  if (path != checkedCheckpoint_.path || stamp != checkedCheckpoint_.stamp) {
+    checkedCheckpoint_ = {path, stamp, QString(), QString()};
+    try {
+      WaitCursor wait;  // safetensors headers only: quick, but a sharded 8B model has several files
+      const HfCheckpointSummary summary = inspectHfCheckpoint(path.toStdString());
+      checkedCheckpoint_.summary = QString::fromStdString(summary.oneLine());
+      if (!summary.tokenizerJson)
+        checkedCheckpoint_.error =
+            tr("model.hf_path: no tokenizer.json in '%1' (the policy reads its tokenizer from the checkpoint folder)")
+                .arg(path);
+    } catch (const std::exception& e) {
+      checkedCheckpoint_.error = QStringLiteral("model.hf_path: ") + QString::fromStdString(e.what());
+    }
+  }
+  *error = checkedCheckpoint_.error;
+  return checkedCheckpoint_.summary;
 }
 
 void MainWindow::startRun() {

@@ -10,6 +10,7 @@
 // A fifth, "Compare", compares runs across algorithms and seeds and exports reports (ComparePage);
 // it brings its own run picker, so every dock steps aside.
 // It never computes: it reads the run store and talks to the engine through EngineController.
+#include <QDateTime>
 #include <QMainWindow>
 #include <QPointer>
 #include <memory>
@@ -49,6 +50,7 @@ class MainWindow : public QMainWindow {
 
   // For tests and scripting.
   ConfigForm* configForm() const { return form_; }
+  QString formStatus() const;  // the line under the settings: changes, the checkpoint, or the error
   QComboBox* taskCombo() const { return taskCombo_; }
   QComboBox* algorithmCombo() const { return algorithmCombo_; }
   QAction* startAction() const { return startAction_; }
@@ -149,6 +151,15 @@ class MainWindow : public QMainWindow {
   QLabel* statusText_ = nullptr;
   QProgressBar* progress_ = nullptr;
   bool formValid_ = true;
+  // model.hf_path as last checked (inspectHfCheckpoint): again only when the path or its
+  // config.json changes, not on every keystroke elsewhere in the form.
+  struct CheckedCheckpoint {
+    QString path;
+    QDateTime stamp;
+    QString summary, error;
+  } checkedCheckpoint_;
+  // The summary of the checkpoint folder, or its error in `error`.
+  QString checkCheckpointFolder(const QString& path, QString* error);
 };
 
 }  // namespace tb
