@@ -15,12 +15,14 @@
 #include "core/engine/AttentionSession.h"
 #include "core/engine/Engine.h"
 #include "core/engine/RunPolicy.h"
+#include "core/engine/SearchSession.h"
 #include "core/model/HfCausalLM.h"
 #include "core/model/LoraLinear.h"
 #include "core/rollout/HfPolicyTokenizer.h"
 #include "core/store/RunStore.h"
 #include "tests/EngineTestSupport.h"
 #include "tests/HfTestSupport.h"
+#include "tests/TestSupport.h"
 
 using namespace tb;
 namespace fs = std::filesystem;
@@ -260,6 +262,57 @@ class TestHfTraining : public QObject {
     for (int t = b.promptLength; t < b.size() - 1; ++t) joined += b.tokens[size_t(t)];
     QCOMPARE(QString::fromStdString(joined), QString::fromStdString(completion).replace('\n', QChar(0x23ce)).replace(' ', QChar(0x2423)));
     QCOMPARE(b.tokens.back(), tokenizer.tokenizer().idToToken(tokenizer.eosId()));
+  }
+
+  // Tree search with an HF run's policy (`search --checkpoint RUN`, the Trees tab's New search):
+  // steps are lines, cut at the first token holding a newline; value_model is refused by name.
+  void searchWithAnHfRun() {
+    const std::string db = dir_.filePath("search.sqlite").toStdString();
+    RunConfig config = hfConfig(model_, "grpo", 1);
+    config.set("warmstart.steps", 0);
+    const Outcome out = runToEnd(db, config);
+    QVERIFY2(out.status == RunStatus::Finished, out.message.c_str());
+    auto store = RunStore::open(db);
+    SearchRequest request;
+    request.problemId = "game24/918";
+    request.store = store.get();
+    request.run = out.id;
+    request.overrides = {"search.method=mcts", "search.simulations=24", "search.branching=3", "search.step_tokens=24"};
+    request.seed = 5;
+    const SearchOutcome mcts = searchProblem(request);
+    QVERIFY2(mcts.policy.find("checkpoint of iteration 0") != std::string::npos &&
+                 mcts.policy.find("tiny-qwen2") != std::string::npos,
+             mcts.policy.c_str());
+    QVERIFY(mcts.tree.size() > 3);
+    QVERIFY(mcts.tokens > 0);
+    // The same run's group sampled whole.
+    request.sampleGroup = 6;
+    QCOMPARE(searchProblem(request).tree.kind, std::string("samples"));
+
+    // The checkpoint folder searched as it is (no run) on GSM8K, where an unreadable line does not
+    // end the episode (Game of 24 ends it at the first illegal step, and random weights write no
+    // legal one): lines that ended at a newline token are inner nodes, one line each.
+    SearchRequest untrained;
+    untrained.task = "gsm8k";
+    untrained.problemId = "gsm8k/137";
+    untrained.overrides = {"model.hf_path=" + model_, "search.method=mcts", "search.simulations=16",
+                           "search.branching=3", "search.step_tokens=64", "search.max_depth=3"};
+    untrained.seed = 3;
+    const SearchOutcome fresh = searchProblem(untrained);
+    QVERIFY2(fresh.policy.rfind("Hugging Face checkpoint", 0) == 0, fresh.policy.c_str());
+    int lines = 0;
+    for (const auto& node : fresh.tree.nodes) {
+      if (node.depth == 0) continue;
+      QVERIFY2(node.step.find('\n') == std::string::npos, node.step.c_str());
+      lines += !node.terminal;
+    }
+    qInfo("gsm8k search with the untrained checkpoint: %zu nodes, %d inner, depth %d", fresh.tree.size(), lines,
+          fresh.tree.maxDepth());
+    QVERIFY2(lines > 0, "no step ended at a newline: every candidate was a final line");
+    request.sampleGroup = 0;
+    request.overrides.push_back("search.value=value_model");
+    // Refused by name (only rest_mcts trains a value model, and it reads the built-in policy's trunk).
+    QVERIFY(inputErrorOf([&] { searchProblem(request); }).contains("search.value = value_model"));
   }
 
   // Refusals name what is wrong and store the run as failed.

@@ -2,10 +2,12 @@
 #include "core/engine/RunPolicy.h"
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 
 #include "core/Error.h"
 #include "core/algorithms/AlgorithmInfo.h"
+#include "core/engine/Checkpoint.h"
 #include "core/engine/TrainingSession.h"
 #include "core/hf/HfModelConfig.h"
 #include "core/model/LoraLinear.h"
@@ -61,6 +63,30 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank
   spec.loraTargets = splitLoraTargets(config.getString("model.lora_targets"));
   out.policy = std::make_unique<HfPolicyModel>(spec, tokenizer->stopIds());
   out.tokenizer = std::move(tokenizer);
+  return out;
+}
+
+RestoredRunPolicy restoreRunPolicy(RunStore& store, std::int64_t runId, const RunConfig& config, const Task& task,
+                                   int before) {
+  RestoredRunPolicy out;
+  out.run = makeRunPolicy(config, task);
+  for (const auto& c : store.checkpoints(runId))
+    if (c.iteration < before && std::filesystem::exists(c.path)) out.checkpoint = c;
+  const std::string reference = store.runDirectory(runId) + "/reference.pt";
+  // The warm start: the policy itself without a checkpoint, and for an HF policy also under one (a
+  // LoRA checkpoint holds adapters over the base with the warm start folded in).
+  if (!out.checkpoint || !out.run.policy->gpt()) {
+    if (!std::filesystem::exists(reference))
+      failInput("run ", runId, " has no ", out.checkpoint ? "warm start (reference.pt) under its checkpoints" : "checkpoint",
+                before == INT_MAX ? std::string() : " before iteration " + std::to_string(before),
+                out.checkpoint ? "" : " and no warm start yet");
+    out.warmStart = out.run.policy->restoreReference(reference);
+    out.policy = out.warmStart.get();
+  }
+  if (out.checkpoint) {
+    loadCheckpointPolicy(out.checkpoint->path, *out.run.policy);
+    out.policy = out.run.policy.get();
+  }
   return out;
 }
 

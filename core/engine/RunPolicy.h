@@ -6,16 +6,16 @@
 //                        HfPolicyTokenizer; model.device, model.dtype, model.hf_chat, model.lora_*).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/config/RunConfig.h"
 #include "core/rollout/PolicyModel.h"
+#include "core/store/RunStore.h"
 #include "core/tasks/Task.h"
 #include "core/text/PolicyTokenizer.h"
 
 namespace tb {
-
-class RunStore;
 
 struct RunPolicy {
   std::unique_ptr<PolicyTokenizer> tokenizer;
@@ -26,6 +26,20 @@ struct RunPolicy {
 // `localRank` >= 0 (a rank of a distributed run): model.device=cuda becomes that rank's GPU,
 // cuda:(localRank mod the visible devices), so the ranks of one machine spread over its GPUs.
 RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank = -1);
+
+// A run's policy restored as training left it before iteration `before` (INT_MAX: at its end):
+// the latest checkpoint older than `before`, else the warm start (the run's reference.pt). For an
+// HF policy the warm start is folded into the base first, as a resumed run does. `policy` points
+// into `run` or `warmStart`; `checkpoint` is the one used (none: the warm start). InputError naming
+// the run when neither exists yet.
+struct RestoredRunPolicy {
+  RunPolicy run;
+  std::unique_ptr<PolicyModel> warmStart;
+  PolicyModel* policy = nullptr;
+  std::optional<CheckpointRecord> checkpoint;
+};
+RestoredRunPolicy restoreRunPolicy(RunStore& store, std::int64_t runId, const RunConfig& config, const Task& task,
+                                   int before);
 
 // The GPU index the policy of `config` works on for that rank (as makeRunPolicy places it), or -1
 // when it is on the CPU (the built-in policy, model.device=cpu, or no GPU visible).

@@ -1,11 +1,14 @@
 #include "core/engine/SearchSession.h"
 
 #include <chrono>
+#include <climits>
 #include <filesystem>
+#include <optional>
 
 #include "core/Error.h"
 #include "core/algorithms/AlgorithmInfo.h"
 #include "core/engine/Checkpoint.h"
+#include "core/engine/RunPolicy.h"
 #include "core/engine/TrainingSession.h"
 #include "core/model/ValueModel.h"
 #include "core/rollout/PolicySearchSpace.h"
@@ -29,20 +32,24 @@ const Problem& findProblem(const Task& task, const std::string& id) {
 }
 
 // `count` completions sampled as a run samples a group, merged into a prefix tree.
-void sampleGroupTree(SearchOutcome& out, GptPolicy& policy, const CharTokenizer& tokenizer, const Task& task,
+void sampleGroupTree(SearchOutcome& out, PolicyModel& policy, const PolicyTokenizer& tokenizer, const Task& task,
                      const Problem& problem, const RunConfig& config, int count, torch::Generator& generator) {
   if (count > 4096) failInput("a sampled group of ", count, " completions (expected at most 4096)");
   SamplingOptions sampling;
   sampling.temperature = config.getFloat("rollout.temperature");
   sampling.topP = config.getFloat("rollout.top_p");
   sampling.maxNewTokens = static_cast<int>(config.getInt("rollout.max_new_tokens"));
+  sampling.padId = tokenizer.padId();
+  sampling.eosId = tokenizer.eosId();
   const std::vector<std::vector<int>> prompts(count, tokenizer.encodePrompt(problem.prompt));
-  const RolloutBatch batch = sampleCompletions(policy, prompts, sampling, generator);
+  const RolloutBatch batch = policy.sample(prompts, sampling, generator);
   out.tokens = batch.generatedTokens();
   std::vector<SampledTrajectory> group;
   auto tokens = batch.tokens.accessor<int64_t, 2>();
   for (int i = 0; i < count; ++i) {
-    const std::string text = tokenizer.decode(&tokens[i][batch.promptLength], batch.lengths[i]);
+    std::vector<int> ids(static_cast<size_t>(batch.lengths[i]));
+    for (size_t j = 0; j < ids.size(); ++j) ids[j] = static_cast<int>(tokens[i][batch.promptLength + int64_t(j)]);
+    const std::string text = tokenizer.decode(ids);
     const Verdict v = task.verify(problem, text);
     group.push_back({text, v.reward, v.correct, "policy", {}});
   }
@@ -85,49 +92,79 @@ SearchOutcome searchProblem(const SearchRequest& request) {
   const TaskInfo& taskInfo = TaskRegistry::instance().at(taskName, "task");
   auto task = taskInfo.create(config);
   const Problem& problem = findProblem(*task, request.problemId);
-  CharTokenizer tokenizer(task->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(trainedWith, "algorithm")));
-  torch::manual_seed(request.seed);
-  GptPolicy policy(modelConfig(config, tokenizer.vocabSize()));
-  policy->eval();
   ValueModel valueModel{nullptr};
   SearchOutcome out;
   const std::string valueSource = config.getString("search.value");
-  if (valueSource == "value_model") valueModel = ValueModel(policy->config());
-  if (record) {
-    if (!config.getString("model.hf_path").empty())
-      failInput("run ", record->id, " trained the Hugging Face checkpoint '", config.getString("model.hf_path"),
-                "' (model.hf_path); tree search runs the built-in policy only");
-    const auto ckpt = request.store->latestCheckpoint(record->id);
-    const std::string reference = request.store->runDirectory(record->id) + "/reference.pt";
-    if (ckpt) {
-      std::vector<std::pair<std::string, torch::nn::Module*>> parts;
-      for (int i = 0; i < 12 && valueModel; ++i)
-        parts.emplace_back(std::to_string(i) + ".value_model", valueModel.get());
-      const auto loaded = loadCheckpointModels(ckpt->path, policy, parts);
-      if (valueModel && loaded.empty())
-        failInput("search.value = value_model: the checkpoint of run ", record->id, " (", ckpt->path,
-                  ") holds no value model (only rest_mcts runs train one)");
-      out.policy = "run " + std::to_string(record->id) + " (" + record->algorithm + "), checkpoint of iteration " +
-                   std::to_string(ckpt->iteration);
-    } else if (std::filesystem::exists(reference)) {
-      loadModel(reference, policy);
-      out.policy = "run " + std::to_string(record->id) + " warm start (no checkpoint yet)";
+  // The policy: a run's (its latest checkpoint), a model file, or an untrained one; the built-in GPT,
+  // or a Hugging Face checkpoint (model.hf_path of the run, or set for this search).
+  std::optional<RestoredRunPolicy> restored;
+  std::optional<RunPolicy> untrainedHf;
+  std::optional<CharTokenizer> charTokenizer;
+  std::optional<GptPolicyModel> builtIn;
+  PolicyModel* searchPolicy = nullptr;
+  const PolicyTokenizer* searchTokenizer = nullptr;
+  torch::manual_seed(request.seed);
+  if (!config.getString("model.hf_path").empty()) {
+    const std::string folder = config.getString("model.hf_path");
+    if (!request.modelFile.empty())
+      failInput("model file '", request.modelFile, "' holds a built-in policy, but model.hf_path names the Hugging "
+                "Face checkpoint '", folder, "'");
+    if (record) {
+      restored = restoreRunPolicy(*request.store, record->id, config, *task, INT_MAX);
+      searchPolicy = restored->policy;
+      searchTokenizer = restored->run.tokenizer.get();
+      out.policy = "run " + std::to_string(record->id) + " (" + record->algorithm + "), " +
+                   (restored->checkpoint ? "checkpoint of iteration " + std::to_string(restored->checkpoint->iteration)
+                                         : std::string("warm start (no checkpoint yet)")) +
+                   ", " + folder;
     } else {
-      failInput("run ", record->id, " has no checkpoint and no warm start yet");
+      untrainedHf = makeRunPolicy(config, *task);
+      searchPolicy = untrainedHf->policy.get();
+      searchTokenizer = untrainedHf->tokenizer.get();
+      out.policy = "Hugging Face checkpoint " + folder + " as it is (pass --checkpoint RUN for a trained one)";
     }
-  } else if (!request.modelFile.empty()) {
-    loadModel(request.modelFile, policy);
-    out.policy = "model file " + request.modelFile;
+    searchPolicy->module().eval();
   } else {
-    out.policy = "untrained policy (pass --checkpoint RUN for a trained one)";
+    charTokenizer.emplace(task->alphabet() + algorithmAlphabet(AlgorithmRegistry::instance().at(trainedWith, "algorithm")));
+    const CharTokenizer& tokenizer = *charTokenizer;
+    GptPolicy policy(modelConfig(config, tokenizer.vocabSize()));
+    policy->eval();
+    if (valueSource == "value_model") valueModel = ValueModel(policy->config());
+    if (record) {
+      const auto ckpt = request.store->latestCheckpoint(record->id);
+      const std::string reference = request.store->runDirectory(record->id) + "/reference.pt";
+      if (ckpt) {
+        std::vector<std::pair<std::string, torch::nn::Module*>> parts;
+        for (int i = 0; i < 12 && valueModel; ++i)
+          parts.emplace_back(std::to_string(i) + ".value_model", valueModel.get());
+        const auto loaded = loadCheckpointModels(ckpt->path, policy, parts);
+        if (valueModel && loaded.empty())
+          failInput("search.value = value_model: the checkpoint of run ", record->id, " (", ckpt->path,
+                    ") holds no value model (only rest_mcts runs train one)");
+        out.policy = "run " + std::to_string(record->id) + " (" + record->algorithm + "), checkpoint of iteration " +
+                     std::to_string(ckpt->iteration);
+      } else if (std::filesystem::exists(reference)) {
+        loadModel(reference, policy);
+        out.policy = "run " + std::to_string(record->id) + " warm start (no checkpoint yet)";
+      } else {
+        failInput("run ", record->id, " has no checkpoint and no warm start yet");
+      }
+    } else if (!request.modelFile.empty()) {
+      loadModel(request.modelFile, policy);
+      out.policy = "model file " + request.modelFile;
+    } else {
+      out.policy = "untrained policy (pass --checkpoint RUN for a trained one)";
+    }
+    if (valueSource == "value_model" && !record)
+      failInput("search.value = value_model needs --checkpoint RUN of a rest_mcts run");
+    builtIn.emplace(policy);
+    searchTokenizer = &tokenizer;
   }
-  if (valueSource == "value_model" && !record)
-    failInput("search.value = value_model needs --checkpoint RUN of a rest_mcts run");
-
+  if (builtIn) searchPolicy = &*builtIn;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
   torch::NoGradGuard noGrad;
   if (request.sampleGroup > 0) {
-    sampleGroupTree(out, policy, tokenizer, *task, problem, config, request.sampleGroup, generator);
+    sampleGroupTree(out, *searchPolicy, *searchTokenizer, *task, problem, config, request.sampleGroup, generator);
     out.tree.task = taskName;
     out.tree.label = std::to_string(request.sampleGroup) + " samples, " + out.policy;
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -141,7 +178,7 @@ SearchOutcome searchProblem(const SearchRequest& request) {
   policyOptions.value = valueSource;
   policyOptions.rolloutTokens = static_cast<int>(config.getInt("rollout.max_new_tokens"));
   policyOptions.stepLevel = taskInfo.stepLevel;
-  PolicySearchSpace space(policy, tokenizer, *task, problem, policyOptions, generator,
+  PolicySearchSpace space(*searchPolicy, *searchTokenizer, *task, problem, policyOptions, generator,
                           valueModel ? &valueModel : nullptr);
   out.tree = runSearch(space, options, problem.prompt);
   out.tree.task = taskName;

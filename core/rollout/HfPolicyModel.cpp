@@ -80,7 +80,10 @@ std::string HfPolicyModel::describe() {
 RolloutBatch HfPolicyModel::sample(const std::vector<std::vector<int>>& prompts, const SamplingOptions& options,
                                    torch::Generator& generator) {
   AdaptersOff off(*model_, baseOnly_);
-  return sampleHfCompletions(model_, prompts, options, generator, stopIds_);
+  if (options.moreStopIds.empty()) return sampleHfCompletions(model_, prompts, options, generator, stopIds_);
+  std::vector<int> stops = stopIds_;
+  stops.insert(stops.end(), options.moreStopIds.begin(), options.moreStopIds.end());
+  return sampleHfCompletions(model_, prompts, options, generator, stops);
 }
 
 TokenScores HfPolicyModel::score(const RolloutBatch& batch, double temperature) {

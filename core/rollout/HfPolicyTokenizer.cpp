@@ -65,6 +65,15 @@ std::string HfPolicyTokenizer::decode(const std::vector<int>& ids) const {
   return tokenizer_.decode(std::vector<int>(ids.begin(), end), /*skipSpecial=*/true);
 }
 
+std::vector<int> HfPolicyTokenizer::lineEndIds() const {
+  std::call_once(lineEndsFound_, [this] {
+    for (int id = 0; id < tokenizer_.vocabSize(); ++id)
+      if (!tokenizer_.isSpecial(id) && tokenizer_.decode({id}, /*skipSpecial=*/true).find('\n') != std::string::npos)
+        lineEnds_.push_back(id);
+  });
+  return lineEnds_;
+}
+
 std::string HfPolicyTokenizer::tokenLabel(int id) const {
   if (id < 0 || id >= tokenizer_.vocabSize() || tokenizer_.idToToken(id).empty()) return "<id " + std::to_string(id) + ">";
   const std::string text = tokenizer_.decode({id}, /*skipSpecial=*/false);

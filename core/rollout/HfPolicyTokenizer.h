@@ -5,6 +5,7 @@
 // with the tokenizer's own special tokens for base models; completions end at the model's stop
 // token (the template's end of turn, else eos_token_id).
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class HfPolicyTokenizer : public PolicyTokenizer {
   // The token's text (bytes cut mid-character show as U+FFFD), "\u23ce" for each newline, "\u2423"
   // for each space, special and added tokens by their content; "<id N>" for a hole in the vocabulary.
   std::string tokenLabel(int id) const override;
+  // Found once, on first use, by decoding every id (a 150k vocabulary: tens of milliseconds).
+  std::vector<int> lineEndIds() const override;
   int padId() const override { return stopIds_.front(); }  // padding is masked; any id will do
   int eosId() const override { return stopIds_.front(); }
   int vocabSize() const override { return modelVocab_; }
@@ -44,6 +47,8 @@ class HfPolicyTokenizer : public PolicyTokenizer {
   std::unique_ptr<ChatTemplate> chat_;
   std::vector<int> stopIds_;
   int modelVocab_ = 0;
+  mutable std::once_flag lineEndsFound_;
+  mutable std::vector<int> lineEnds_;
 };
 
 }  // namespace tb

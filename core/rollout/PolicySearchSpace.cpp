@@ -8,7 +8,7 @@
 
 namespace tb {
 
-PolicySearchSpace::PolicySearchSpace(GptPolicy& policy, const CharTokenizer& tokenizer, const Task& task,
+PolicySearchSpace::PolicySearchSpace(PolicyModel& policy, const PolicyTokenizer& tokenizer, const Task& task,
                                      const Problem& problem, PolicySearchOptions options, torch::Generator& generator,
                                      ValueModel* valueModel, std::function<std::string(const std::string&)> verifiable)
     : policy_(policy), tokenizer_(tokenizer), task_(task), problem_(problem), options_(std::move(options)),
@@ -17,6 +17,11 @@ PolicySearchSpace::PolicySearchSpace(GptPolicy& policy, const CharTokenizer& tok
     failInput("search.value = \"", options_.value, "\" (expected verifier, rollout or value_model)");
   if (options_.value == "value_model" && !valueModel_)
     failInput("search.value = value_model needs a value model (a rest_mcts run's checkpoint)");
+  if (options_.value == "value_model" && !policy_.gpt())
+    failInput("search.value = value_model needs the built-in policy (the value model reads its trunk); use "
+              "verifier or rollout with a Hugging Face checkpoint");
+  lineEnds_ = tokenizer_.lineEndIds();
+  if (lineEnds_.empty()) failInput("the policy's tokenizer has no token holding a newline: it cannot write steps");
   TB_CHECK(options_.stepTokens >= 2 && options_.draws >= 1, "stepTokens ", options_.stepTokens, ", draws ",
            options_.draws);
 }
@@ -30,7 +35,7 @@ std::string PolicySearchSpace::completionText(const std::vector<std::string>& st
   return text;
 }
 
-std::vector<int> stateTokens(const CharTokenizer& tokenizer, const std::string& prompt,
+std::vector<int> stateTokens(const PolicyTokenizer& tokenizer, const std::string& prompt,
                              const std::vector<std::string>& steps) {
   std::vector<int> ids = tokenizer.encodePrompt(prompt);
   for (const auto& s : steps) {
@@ -52,8 +57,7 @@ std::vector<std::vector<StepCandidate>> PolicySearchSpace::expandMany(
     const std::vector<std::vector<std::string>>& states, int count) {
   std::vector<std::vector<StepCandidate>> out(states.size());
   if (states.empty() || count <= 0) return out;
-  const int context = policy_->config().context;
-  const int newline = tokenizer_.idOf('\n');
+  const int context = policy_.context();
   const int draws = count * options_.draws;
 
   // States whose prompt leaves room for a whole step share one batch; longer ones go alone with
@@ -66,6 +70,7 @@ std::vector<std::vector<StepCandidate>> PolicySearchSpace::expandMany(
     if (room >= options_.stepTokens) batched.push_back(i);
     else if (room >= 2) alone.push_back(i);
   }
+  const auto endsLine = [&](int64_t id) { return std::find(lineEnds_.begin(), lineEnds_.end(), id) != lineEnds_.end(); };
 
   auto sampleFor = [&](const std::vector<size_t>& which, int maxTokens) {
     if (which.empty()) return;
@@ -75,10 +80,11 @@ std::vector<std::vector<StepCandidate>> PolicySearchSpace::expandMany(
     SamplingOptions sampling;
     sampling.temperature = options_.temperature;
     sampling.maxNewTokens = maxTokens;
-    sampling.padId = CharTokenizer::kPad;
-    sampling.eosId = CharTokenizer::kEos;
-    sampling.stopId = newline;
-    RolloutBatch batch = sampleCompletions(policy_, batchPrompts, sampling, generator_);
+    sampling.padId = tokenizer_.padId();
+    sampling.eosId = tokenizer_.eosId();
+    sampling.stopId = lineEnds_.front();
+    sampling.moreStopIds.assign(lineEnds_.begin() + 1, lineEnds_.end());
+    RolloutBatch batch = policy_.sample(batchPrompts, sampling, generator_);
     tokensGenerated_ += batch.generatedTokens();
     const int P = batch.promptLength;
     auto tokens = batch.tokens.accessor<int64_t, 2>();
@@ -91,11 +97,12 @@ std::vector<std::vector<StepCandidate>> PolicySearchSpace::expandMany(
         const int length = batch.lengths[row];
         if (length == 0) continue;
         StepCandidate c;
-        const int64_t last = tokens[row][P + length - 1];
-        const bool ended = last == newline || last == CharTokenizer::kEos;
+        std::vector<int> ids(length);
+        for (int j = 0; j < length; ++j) ids[size_t(j)] = static_cast<int>(tokens[row][P + j]);
         // A line cut at the step limit ends the completion: it cannot be continued as a step.
-        c.final = last != newline;
-        c.step = tokenizer_.decode(&tokens[row][P], ended ? length - 1 : length);
+        c.final = !endsLine(ids.back());
+        c.step = tokenizer_.decode(ids);  // up to the end token, special tokens dropped
+        if (!c.final) c.step = c.step.substr(0, c.step.find('\n'));
         c.tokens = length;
         for (int j = 0; j < length; ++j) c.logProb += logprobs[row][j];
         if (c.step.empty() && !c.final) continue;  // a blank line is no step
@@ -128,14 +135,14 @@ std::vector<double> PolicySearchSpace::evaluate(const std::vector<std::vector<st
   std::vector<std::vector<int>> prompts;
   for (const auto& s : states) prompts.push_back(stateTokens(s));
   if (options_.value == "value_model") {
-    auto [tokens, valid] = padPrompts(prompts, CharTokenizer::kPad);
+    auto [tokens, valid] = padPrompts(prompts, tokenizer_.padId());
     auto v = (*valueModel_)->values(tokens, valid).select(1, tokens.size(1) - 1);
     auto a = v.accessor<float, 1>();
     for (size_t i = 0; i < states.size(); ++i) values[i] = std::clamp(2.0 * a[i] - 1.0, -1.0, 1.0);
     return values;
   }
   // rollout: one continuation of each state, verified.
-  const int context = policy_->config().context;
+  const int context = policy_.context();
   size_t longest = 0;
   for (const auto& p : prompts) longest = std::max(longest, p.size());
   const int room = std::min(options_.rolloutTokens, context - static_cast<int>(longest));
@@ -143,13 +150,17 @@ std::vector<double> PolicySearchSpace::evaluate(const std::vector<std::vector<st
   SamplingOptions sampling;
   sampling.temperature = options_.temperature;
   sampling.maxNewTokens = room;
-  RolloutBatch batch = sampleCompletions(policy_, prompts, sampling, generator_);
+  sampling.padId = tokenizer_.padId();
+  sampling.eosId = tokenizer_.eosId();
+  RolloutBatch batch = policy_.sample(prompts, sampling, generator_);
   tokensGenerated_ += batch.generatedTokens();
   auto tokens = batch.tokens.accessor<int64_t, 2>();
   for (size_t i = 0; i < states.size(); ++i) {
     std::string text = completionText(states[i]);
     if (!states[i].empty()) text += '\n';
-    text += tokenizer_.decode(&tokens[i][batch.promptLength], batch.lengths[i]);
+    std::vector<int> ids(static_cast<size_t>(batch.lengths[i]));
+    for (size_t j = 0; j < ids.size(); ++j) ids[j] = static_cast<int>(tokens[i][batch.promptLength + int64_t(j)]);
+    text += tokenizer_.decode(ids);
     if (verifiable_) text = verifiable_(text);
     values[i] = task_.verify(problem_, text).correct ? 1.0 : -1.0;
   }

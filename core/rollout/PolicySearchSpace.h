@@ -1,9 +1,12 @@
 #pragma once
 // The search space of one problem as a policy sees it: a state is the prompt plus the steps taken
 // so far (each followed by '\n', the Task step convention), and the candidate next steps are lines
-// the policy samples from that state (KV-cached, batched over states; a line ends at '\n' or at
-// <eos>, which makes it the final step). A candidate's log-prob is the sum of its tokens' log-probs
-// with its terminator, under the sampling temperature.
+// the policy samples from that state (KV-cached, batched over states; a line ends at a token
+// holding '\n' or at the end token, which makes it the final step). A candidate's log-prob is the
+// sum of its tokens' log-probs with its terminator, under the sampling temperature. The policy is
+// the built-in GPT or a Hugging Face checkpoint (PolicyModel): with a BPE vocabulary the step is the
+// text before the newline of its last token (what follows the newline in that token is dropped),
+// and a state's tokens are its steps encoded one by one.
 //
 // Values of non-terminal states (SearchSpace::evaluate), by `value`:
 //   verifier     0: the search trusts the verifier's +-1 at terminal states alone;
@@ -16,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "core/model/GptPolicy.h"
 #include "core/model/ValueModel.h"
+#include "core/rollout/PolicyModel.h"
 #include "core/search/SearchSpace.h"
 #include "core/tasks/Task.h"
-#include "core/text/CharTokenizer.h"
+#include "core/text/PolicyTokenizer.h"
 
 namespace tb {
 
@@ -33,15 +36,17 @@ struct PolicySearchOptions {
   bool stepLevel = false;       // the task's isTerminal decides terminal states too
 };
 
-// <bos> + prompt, then every step followed by '\n': the tokens a policy conditions on at a state.
-std::vector<int> stateTokens(const CharTokenizer& tokenizer, const std::string& prompt,
+// The prompt as the model reads it, then every step followed by '\n': the tokens a policy
+// conditions on at a state.
+std::vector<int> stateTokens(const PolicyTokenizer& tokenizer, const std::string& prompt,
                              const std::vector<std::string>& steps);
 
 class PolicySearchSpace : public SearchSpace {
  public:
   // `verifiable` maps a completion to what the verifier judges (Algorithm::verifiable); `valueModel`
-  // is required when options.value == "value_model".
-  PolicySearchSpace(GptPolicy& policy, const CharTokenizer& tokenizer, const Task& task, const Problem& problem,
+  // is required when options.value == "value_model" (the built-in policy's trunk; InputError for
+  // another policy).
+  PolicySearchSpace(PolicyModel& policy, const PolicyTokenizer& tokenizer, const Task& task, const Problem& problem,
                     PolicySearchOptions options, torch::Generator& generator, ValueModel* valueModel = nullptr,
                     std::function<std::string(const std::string&)> verifiable = {});
 
@@ -54,15 +59,16 @@ class PolicySearchSpace : public SearchSpace {
   std::string describe(const std::vector<std::string>& steps) override;
   std::string answer(const std::vector<std::string>& steps) override;
 
-  // Prompt tokens (<bos> + prompt) followed by every step and its '\n'.
+  // Prompt tokens followed by every step and its '\n'.
   std::vector<int> stateTokens(const std::vector<std::string>& steps) const;
   // The completion text of a state: its steps joined by '\n'.
   static std::string completionText(const std::vector<std::string>& steps);
   int64_t tokensGenerated() const { return tokensGenerated_; }
 
  private:
-  GptPolicy& policy_;
-  const CharTokenizer& tokenizer_;
+  PolicyModel& policy_;
+  const PolicyTokenizer& tokenizer_;
+  std::vector<int> lineEnds_;  // tokenizer_.lineEndIds()
   const Task& task_;
   const Problem& problem_;
   PolicySearchOptions options_;

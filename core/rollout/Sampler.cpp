@@ -193,7 +193,10 @@ RolloutBatch decodeCompletions(const std::vector<std::vector<int>>& prompts, con
       logprobOut[at] = logprob;
       entropyOut[at] = entropy;
       fed[ui] = token;
-      if (token == options.eosId || (options.stopId >= 0 && token == options.stopId)) alive[ui] = 0;
+      if (token == options.eosId || (options.stopId >= 0 && token == options.stopId) ||
+          (!options.moreStopIds.empty() &&
+           std::find(options.moreStopIds.begin(), options.moreStopIds.end(), token) != options.moreStopIds.end()))
+        alive[ui] = 0;
       else ++living;
     };
     if (!logits.device().is_cpu()) {

@@ -20,6 +20,9 @@ struct SamplingOptions {
   int padId = 0;
   int eosId = 2;
   int stopId = -1;  // >= 0: a row also ends after this token (one reasoning step: '\n')
+  // Further ids that end a row like stopId (a Hugging Face tokenizer's step: every token holding a
+  // newline, PolicyTokenizer::lineEndIds).
+  std::vector<int> moreStopIds;
   // When given (one per prompt), row i draws its token at step t from the counter-based uniform
   // rowUniform(rowSeeds[i], t) instead of the shared generator: a row's completion then depends
   // only on its own seed, not on which other rows share the batch (or the process, when a

@@ -68,4 +68,9 @@ std::string CharTokenizer::tokenLabel(int id) const {
   return text;
 }
 
+std::vector<int> CharTokenizer::lineEndIds() const {
+  if (lookup_[static_cast<unsigned char>('\n')] < 0) return {};
+  return {idOf('\n')};
+}
+
 }  // namespace tb

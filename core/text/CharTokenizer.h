@@ -33,6 +33,7 @@ class CharTokenizer : public PolicyTokenizer {
   std::string decode(const std::vector<int>& ids) const override;
   std::string decode(const int64_t* ids, int count) const;
   std::string tokenLabel(int id) const override;
+  std::vector<int> lineEndIds() const override;
   int padId() const override { return kPad; }
   int eosId() const override { return kEos; }
 

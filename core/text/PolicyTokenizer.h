@@ -21,6 +21,9 @@ class PolicyTokenizer {
   // One token as the attention view shows it: its text with "\u23ce" for a newline and "\u2423" for
   // a space, special tokens by name (<bos>, <|im_start|>).
   virtual std::string tokenLabel(int id) const = 0;
+  // The ids whose text holds a newline: sampling a reasoning step stops at any of them (one id for
+  // the character tokenizer; every "\n", ".\n", "\n\n", ... piece of a BPE vocabulary).
+  virtual std::vector<int> lineEndIds() const = 0;
   virtual int padId() const = 0;
   // The id that ends a completion (the sampler's eos).
   virtual int eosId() const = 0;

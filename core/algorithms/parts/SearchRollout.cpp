@@ -72,7 +72,8 @@ class SearchRollout : public RolloutStrategy {
       ReasoningTree tree;
       {
         torch::NoGradGuard noGrad;
-        PolicySearchSpace space(ctx.builtInPolicy(kPart), ctx.charTokenizer(kPart), ctx.task, *problem, policyOptions_, ctx.generator,
+        ctx.builtInPolicy(kPart);  // refuses another policy by name (the value model and targets read its trunk)
+        PolicySearchSpace space(ctx.policy, ctx.charTokenizer(kPart), ctx.task, *problem, policyOptions_, ctx.generator,
                                 valueModel_ ? &valueModel_ : nullptr);
         tree = runSearch(space, options_, problem->prompt);
       }
