@@ -1,6 +1,8 @@
 // GUI test (offscreen): the main window generated from the parameter descriptions starts a short
 // run from the form, its curves and samples receive points live, pause holds the run, stop
 // cancels it, and resume continues it from its checkpoint.
+#include <torch/cuda.h>
+
 #include <QtTest>
 #include <QDockWidget>
 #include <QFile>
@@ -122,6 +124,15 @@ class TestGui : public QObject {
              qPrintable(w.formStatus()));
     QVERIFY(form->fieldError("model.hf_path").isEmpty());
     QVERIFY(w.startAction()->isEnabled());
+    if (torch::cuda::device_count() == 0) {  // a GPU asked for where LibTorch sees none: named before Start
+      auto* device = qobject_cast<QComboBox*>(form->editor("model.device"));
+      QVERIFY(device);
+      device->setCurrentText("cuda");
+      QVERIFY2(form->fieldError("model.device").contains("sees no CUDA GPU"), qPrintable(w.formStatus()));
+      QVERIFY(!w.startAction()->isEnabled());
+      device->setCurrentText("cpu");
+      QVERIFY(w.startAction()->isEnabled());
+    }
     // A tensor of the wrong shape is named.
     tb::writeSafetensors(folder + "/model.safetensors", {{"model.embed_tokens.weight", {3, 8}, std::vector<float>(24), "F32"}});
     path->setText(QString::fromStdString(folder));

@@ -266,10 +266,10 @@ void TreePanel::updateHeader() {
   if (!t.chosenPath.empty()) {
     const TreeNode& answer = t.nodes[t.chosenPath.back()];
     if (answer.terminal)
-      parts << (answer.correct ? tr("<span style='color:#15803d'>chosen answer correct ✓</span>")
-                               : tr("<span style='color:#b91c1c'>chosen answer wrong ✗</span>"));
+      parts << (answer.correct ? tr("<span style='color:#15803d'>chosen&nbsp;answer&nbsp;correct&nbsp;✓</span>")
+                               : tr("<span style='color:#b91c1c'>chosen&nbsp;answer&nbsp;wrong&nbsp;✗</span>"));
     else
-      parts << tr("<span style='color:#b45309'>chosen path ends unfinished</span>");
+      parts << tr("<span style='color:#b45309'>chosen&nbsp;path&nbsp;ends&nbsp;unfinished</span>");
   }
   header_->setText(parts.join(QStringLiteral(" &nbsp;·&nbsp; ")));
   const QString prompt = QString::fromStdString(t.prompt).simplified();

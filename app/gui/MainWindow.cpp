@@ -2,6 +2,8 @@
 // the views. Every slot catches exceptions and reports them in the status bar and the log.
 #include "app/gui/MainWindow.h"
 
+#include <torch/cuda.h>
+
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -506,6 +508,10 @@ void MainWindow::validateForm() {
     if (hf) checkpoint = checkCheckpointFolder(form_->value(QStringLiteral("model.hf_path")).toString().trimmed(),
                                                &checkpointError);
     if (!checkpointError.isEmpty()) throw InputError(checkpointError.toStdString());
+    if (hf && form_->value(QStringLiteral("model.device")).toString() == QLatin1String("cuda") &&
+        torch::cuda::device_count() == 0)
+      throw InputError("model.device = cuda, but this build's LibTorch sees no CUDA GPU here (a CPU-only "
+                       "LibTorch, or no driver): choose cpu, or run on a GPU machine");
     formValid_ = true;
     const int changed = form_->changedKeys().size();
     QString status = changed ? tr("%1 setting(s) differ from the preset's defaults.").arg(changed)
