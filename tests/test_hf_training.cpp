@@ -9,6 +9,7 @@
 
 #include <QtTest>
 
+#include <climits>
 #include <filesystem>
 
 #include "core/config/RunConfig.h"
@@ -262,6 +263,20 @@ class TestHfTraining : public QObject {
     for (int t = b.promptLength; t < b.size() - 1; ++t) joined += b.tokens[size_t(t)];
     QCOMPARE(QString::fromStdString(joined), QString::fromStdString(completion).replace('\n', QChar(0x23ce)).replace(' ', QChar(0x2423)));
     QCOMPARE(b.tokens.back(), tokenizer.tokenizer().idToToken(tokenizer.eosId()));
+
+    // A run trained on a GPU opens where there is none: on the CPU in float32.
+    if (torch::cuda::device_count() == 0) {
+      RunConfig onGpu = config;
+      onGpu.set("model.device", std::string("cuda"));
+      onGpu.set("model.dtype", std::string("bfloat16"));
+      const auto task = TaskRegistry::instance().at(onGpu.task(), "task").create(onGpu);
+      const RestoredRunPolicy restored = restoreRunPolicy(*store, out.id, onGpu, *task, INT_MAX);
+      QVERIFY(restored.onCpuInstead);
+      QCOMPARE(restored.checkpoint->iteration, 1);
+      const auto maps = restored.policy->attentionMaps(ids);
+      const double cpuDiff = (torch::stack(maps).reshape({-1}) - expected).abs().max().item<double>();
+      QVERIFY2(cpuDiff < 1e-5, qPrintable(QString::number(cpuDiff)));
+    }
   }
 
   // Tree search with an HF run's policy (`search --checkpoint RUN`, the Trees tab's New search):

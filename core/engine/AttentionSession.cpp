@@ -32,6 +32,7 @@ AttentionSample attentionOfRunText(RunStore& store, std::int64_t runId, int iter
                                : "warm start (no checkpoint before iteration " + std::to_string(iteration) + ")";
   }
   if (!restored.run.policy->gpt()) described += ", " + config.getString("model.hf_path");
+  if (restored.onCpuInstead) described += " (on the CPU in float32: no GPU here)";
   AttentionSample out = attentionOfText(*restored.policy, *restored.run.tokenizer, prompt, completion, layers);
   out.runId = record->id;
   out.iteration = iteration;

@@ -69,7 +69,14 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank
 RestoredRunPolicy restoreRunPolicy(RunStore& store, std::int64_t runId, const RunConfig& config, const Task& task,
                                    int before) {
   RestoredRunPolicy out;
-  out.run = makeRunPolicy(config, task);
+  RunConfig placed = config;
+  if (!config.getString("model.hf_path").empty() && config.getString("model.device") == "cuda" &&
+      torch::cuda::device_count() == 0) {
+    placed.set("model.device", std::string("cpu"));
+    if (config.getString("model.dtype") != "float32") placed.set("model.dtype", std::string("auto"));  // float32 on the CPU
+    out.onCpuInstead = true;
+  }
+  out.run = makeRunPolicy(placed, task);
   for (const auto& c : store.checkpoints(runId))
     if (c.iteration < before && std::filesystem::exists(c.path)) out.checkpoint = c;
   const std::string reference = store.runDirectory(runId) + "/reference.pt";

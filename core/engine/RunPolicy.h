@@ -30,13 +30,15 @@ RunPolicy makeRunPolicy(const RunConfig& config, const Task& task, int localRank
 // A run's policy restored as training left it before iteration `before` (INT_MAX: at its end):
 // the latest checkpoint older than `before`, else the warm start (the run's reference.pt). For an
 // HF policy the warm start is folded into the base first, as a resumed run does. `policy` points
-// into `run` or `warmStart`; `checkpoint` is the one used (none: the warm start). InputError naming
-// the run when neither exists yet.
+// into `run` or `warmStart`; `checkpoint` is the one used (none: the warm start). A run trained on a
+// GPU opens on a machine without one in float32 on the CPU (`onCpuInstead`), so its attention and
+// searches can be read anywhere. InputError naming the run when neither exists yet.
 struct RestoredRunPolicy {
   RunPolicy run;
   std::unique_ptr<PolicyModel> warmStart;
   PolicyModel* policy = nullptr;
   std::optional<CheckpointRecord> checkpoint;
+  bool onCpuInstead = false;
 };
 RestoredRunPolicy restoreRunPolicy(RunStore& store, std::int64_t runId, const RunConfig& config, const Task& task,
                                    int before);

@@ -116,7 +116,7 @@ SearchOutcome searchProblem(const SearchRequest& request) {
       out.policy = "run " + std::to_string(record->id) + " (" + record->algorithm + "), " +
                    (restored->checkpoint ? "checkpoint of iteration " + std::to_string(restored->checkpoint->iteration)
                                          : std::string("warm start (no checkpoint yet)")) +
-                   ", " + folder;
+                   ", " + folder + (restored->onCpuInstead ? " (on the CPU in float32: no GPU here)" : "");
     } else {
       untrainedHf = makeRunPolicy(config, *task);
       searchPolicy = untrainedHf->policy.get();
